@@ -1,0 +1,23 @@
+"""The project's pipelines.
+
+``__default__`` runs the analysis chain on whatever raw data the catalog points at
+(ingestion onwards). The ``demo`` pipeline, which writes the synthetic world into
+``data/01_raw/demo``, is not part of it: it stands in for the external archives.
+"""
+
+from __future__ import annotations
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Register the project's pipelines.
+
+    Returns:
+        A mapping from pipeline names to ``Pipeline`` objects.
+    """
+    pipelines = find_pipelines(raise_errors=True)
+    analysis = [p for name, p in pipelines.items() if name != "demo"]
+    pipelines["__default__"] = sum(analysis, start=Pipeline([]))
+    return pipelines
