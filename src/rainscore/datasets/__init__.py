@@ -1,0 +1,12 @@
+"""Kedro catalog datasets of the project (the only part of the package, with the
+pipelines, that imports Kedro)."""
+
+from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
+from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
+
+__all__ = [
+    "RawFilesDataset",
+    "SyntheticWorldDataset",
+    "XarrayNetCDFDataset",
+    "write_netcdf_atomic",
+]
