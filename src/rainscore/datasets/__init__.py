@@ -2,9 +2,11 @@
 pipelines, that imports Kedro)."""
 
 from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
+from rainscore.datasets.previous import PreviousVersionDataset
 from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
 
 __all__ = [
+    "PreviousVersionDataset",
     "RawFilesDataset",
     "SyntheticWorldDataset",
     "XarrayNetCDFDataset",

@@ -1,0 +1,64 @@
+"""Typed ingestion parameters, parsed once from ``params:ingestion``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+EXECUTORS = ("sequential", "threads", "processes")
+PRODUCTS = ("auto", "Early", "Late", "Final")
+
+
+@dataclass(frozen=True)
+class IngestionConfig:
+    """How raw files are read.
+
+    Attributes:
+        strict: Stop at the first bad file instead of reporting and skipping it.
+        executor: ``sequential``, ``threads`` or ``processes`` (HDF5 decoding holds a global
+            lock, so only processes read in parallel).
+        workers: Number of parallel readers.
+        progress: Show progress bars.
+        imerg_product: ``auto`` (the run with most files) or ``Early``/``Late``/``Final``;
+            files of another run are skipped.
+        imerg_variables: Normalised IMERG variables to keep (``None``: all).
+        radar_max_rate: Rates above this (mm/h) are physically impossible: masked, counted.
+        radar_grid_id: Expected radar grid id, or ``auto`` (the most common grid).
+        radar_frame_minutes: Expected accumulation of a radar frame.
+    """
+
+    strict: bool = False
+    executor: str = "processes"
+    workers: int = 2
+    progress: bool = True
+    imerg_product: str = "auto"
+    imerg_variables: tuple[str, ...] | None = None
+    radar_max_rate: float = 300.0
+    radar_grid_id: str = "auto"
+    radar_frame_minutes: int = 5
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ValueError(
+                f"ingestion.executor must be one of {EXECUTORS}, got {self.executor!r}"
+            )
+        if self.workers < 1:
+            raise ValueError(f"ingestion.workers must be >= 1, got {self.workers}")
+        if self.imerg_product not in PRODUCTS:
+            raise ValueError(
+                f"ingestion.imerg_product must be one of {PRODUCTS}, got {self.imerg_product!r}"
+            )
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any] | None) -> IngestionConfig:
+        """Build from Kedro parameters; unknown keys are an error (typos must not pass)."""
+        params = dict(params or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(
+                f"Unknown ingestion parameters {sorted(unknown)}; known: {sorted(known)}"
+            )
+        if params.get("imerg_variables") is not None:
+            params["imerg_variables"] = tuple(params["imerg_variables"])
+        return cls(**params)

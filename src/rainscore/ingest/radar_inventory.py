@@ -1,0 +1,144 @@
+"""The radar inventory: one row per raw radar file, with its times, grid and status."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pandas as pd
+
+from rainscore.ingest.config import IngestionConfig
+from rainscore.ingest.fingerprint import fingerprint
+from rainscore.ingest.parallel import map_files
+from rainscore.io import radar_metadata
+
+logger = logging.getLogger(__name__)
+
+INVENTORY_COLUMNS = [
+    "path",
+    "size",
+    "mtime_ns",
+    "kind",
+    "quantity",
+    "units",
+    "start_time",
+    "end_time",
+    "accumulation_minutes",
+    "grid_id",
+    "grid",
+    "ny",
+    "nx",
+    "status",
+    "problem",
+]
+STATUSES = ("ok", "bad", "wrong_grid", "wrong_accumulation", "duplicate")
+
+
+def _metadata_row(path: str) -> dict:
+    meta = radar_metadata(path)
+    return {
+        "kind": meta.kind,
+        "quantity": meta.quantity,
+        "units": meta.units,
+        "start_time": pd.Timestamp(meta.start_time),
+        "end_time": pd.Timestamp(meta.end_time),
+        "accumulation_minutes": float(meta.accumulation_minutes),
+        "grid_id": meta.grid.grid_id,
+        "grid": json.dumps(meta.grid.to_dict()),
+        "ny": int(meta.shape[0]),
+        "nx": int(meta.shape[1]),
+    }
+
+
+def build_radar_inventory(
+    paths: list[str],
+    *,
+    config: IngestionConfig,
+    previous: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """List radar files with what their attributes say, and whether each is usable.
+
+    Only attributes are read (no data decoding). Rows of ``previous`` whose file is unchanged
+    (same size and modification time) are reused without opening the file.
+
+    Statuses: ``ok``; ``bad`` (unreadable, with the reader's message); ``wrong_grid`` (not on
+    the expected grid: ``config.radar_grid_id`` or, with ``auto``, the most common one);
+    ``wrong_accumulation`` (not a ``config.radar_frame_minutes``-minute frame); ``duplicate``
+    (a second file for the same end time; the first path in sort order is kept).
+
+    Args:
+        paths: Raw radar files.
+        config: Ingestion parameters.
+        previous: The inventory of an earlier run.
+
+    Returns:
+        The inventory, sorted by end time then path, columns :data:`INVENTORY_COLUMNS`.
+
+    Raises:
+        ReaderError: In strict mode, at the first unreadable file.
+        ValueError: In strict mode, at the first file with another problem.
+    """
+    known: dict[str, dict] = {}
+    if previous is not None and len(previous):
+        for row in previous.to_dict("records"):
+            if row.get("status") != "bad":
+                known[row["path"]] = row
+    rows: list[dict] = []
+    to_read: list[str] = []
+    for path in paths:
+        size, mtime = fingerprint(path)
+        old = known.get(path)
+        if old is not None and (old["size"], old["mtime_ns"]) == (size, mtime):
+            rows.append({**old, "status": "ok", "problem": None})
+        else:
+            to_read.append(path)
+    results = map_files(
+        _metadata_row,
+        to_read,
+        executor=config.executor,
+        workers=config.workers,
+        strict=config.strict,
+        progress=config.progress,
+        desc="radar files",
+    )
+    for result in results:
+        size, mtime = fingerprint(result.path)
+        base = {"path": result.path, "size": size, "mtime_ns": mtime}
+        if result.ok:
+            rows.append({**base, **result.value, "status": "ok", "problem": None})
+        else:
+            rows.append({**base, "status": "bad", "problem": result.problem})
+    inv = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
+    for col in ("start_time", "end_time"):
+        inv[col] = pd.to_datetime(inv[col])
+    inv = inv.sort_values(["end_time", "path"], na_position="last").reset_index(drop=True)
+
+    ok = inv["status"] == "ok"
+    expected = config.radar_grid_id
+    if expected == "auto" and ok.any():
+        expected = inv.loc[ok, "grid_id"].mode().iloc[0]
+    wrong_grid = ok & (inv["grid_id"] != expected)
+    inv.loc[wrong_grid, "status"] = "wrong_grid"
+    inv.loc[wrong_grid, "problem"] = inv.loc[wrong_grid].apply(
+        lambda r: f"{r['path']}: grid {r['grid_id']} is not the expected grid {expected}", axis=1
+    )
+    ok = inv["status"] == "ok"
+    wrong_acc = ok & (inv["accumulation_minutes"] != config.radar_frame_minutes)
+    inv.loc[wrong_acc, "status"] = "wrong_accumulation"
+    inv.loc[wrong_acc, "problem"] = inv.loc[wrong_acc].apply(
+        lambda r: (
+            f"{r['path']}: accumulation of {r['accumulation_minutes']:g} min, "
+            f"expected {config.radar_frame_minutes}"
+        ),
+        axis=1,
+    )
+    ok = inv["status"] == "ok"
+    dup = ok & inv.duplicated(subset="end_time", keep="first") & inv["end_time"].notna()
+    inv.loc[dup, "status"] = "duplicate"
+    inv.loc[dup, "problem"] = inv.loc[dup].apply(
+        lambda r: f"{r['path']}: a second file for end time {r['end_time']}", axis=1
+    )
+    if config.strict and (inv["status"] != "ok").any():
+        raise ValueError(inv.loc[inv["status"] != "ok", "problem"].iloc[0])
+    inv.attrs["expected_grid_id"] = expected
+    return inv
