@@ -1,0 +1,33 @@
+"""Validation of the gridded products: xarray convention and alignment checks, and Great
+Expectations suites on tabular views. No Kedro imports."""
+
+from rainscore.validation.checks import (
+    Failure,
+    ValidationError,
+    check_alignment,
+    check_conventions,
+    find_alignment_failures,
+    find_convention_failures,
+    has_alignment,
+    has_conventions,
+)
+from rainscore.validation.expectations import ExpectationConfig, ValueRange, validate_gridded
+from rainscore.validation.report import ValidationReport, checks_summary
+from rainscore.validation.validators import GriddedConventions
+
+__all__ = [
+    "ExpectationConfig",
+    "Failure",
+    "GriddedConventions",
+    "ValidationError",
+    "ValidationReport",
+    "ValueRange",
+    "check_alignment",
+    "check_conventions",
+    "checks_summary",
+    "find_alignment_failures",
+    "find_convention_failures",
+    "has_alignment",
+    "has_conventions",
+    "validate_gridded",
+]

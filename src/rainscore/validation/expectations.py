@@ -1,0 +1,286 @@
+"""Great Expectations suites on tabular views of the gridded products.
+
+Gridded data is summarised into small tables (one row per dataset for its grid, one row per
+half hour for its time axis and value ranges) and validated with Great Expectations 1.x in
+an ephemeral, offline context. Every suite is built here, in one module, from the box and the
+parameters, so the expectations can be read in one place.
+
+Great Expectations is imported lazily (it takes seconds to import).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from rainscore.grids.imerg import IMERG_RES, Box
+from rainscore.validation.checks import RATE_UNITS, Failure
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    """Plausible range of a variable (inclusive), checked on per-map minima and maxima."""
+
+    min: float
+    max: float
+
+
+DEFAULT_RANGES: dict[str, ValueRange] = {
+    "precipitation": ValueRange(0.0, 300.0),
+    "rain": ValueRange(0.0, 300.0),
+    "quality_index": ValueRange(0.0, 1.0),
+    "ir_influence": ValueRange(0.0, 100.0),
+    "valid_fraction": ValueRange(0.0, 1.0),
+    "n_frames": ValueRange(0.0, 6.0),
+    "pmw_age_forward": ValueRange(0.0, 1e6),
+}
+
+
+@dataclass(frozen=True)
+class ExpectationConfig:
+    """What the suites expect.
+
+    Attributes:
+        box: The analysis box.
+        step_minutes: Spacing of the time axis.
+        max_missing_fraction: Largest fraction of all-missing maps tolerated.
+        ranges: Plausible ranges per variable.
+    """
+
+    box: Box
+    step_minutes: int = 30
+    max_missing_fraction: float = 0.1
+    ranges: dict[str, ValueRange] = field(default_factory=lambda: dict(DEFAULT_RANGES))
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any], box: Box) -> ExpectationConfig:
+        """Build from ``params:validation``-style parameters."""
+        ranges = dict(DEFAULT_RANGES)
+        for name, bounds in (params.get("ranges") or {}).items():
+            ranges[name] = ValueRange(float(bounds[0]), float(bounds[1]))
+        return cls(
+            box=box,
+            step_minutes=int(params.get("step_minutes", 30)),
+            max_missing_fraction=float(params.get("max_missing_fraction", 0.1)),
+            ranges=ranges,
+        )
+
+
+# ---------------------------------------------------------------- tabular views
+
+
+def grid_summary(obj: xr.Dataset, *, name: str, variable: str) -> pd.DataFrame:
+    """One row describing the grid of ``obj``: cell counts, first cell, step, CRS, units."""
+    lat = obj["lat"].values
+    lon = obj["lon"].values
+    return pd.DataFrame(
+        [
+            {
+                "dataset": name,
+                "n_lat": int(lat.size),
+                "n_lon": int(lon.size),
+                "lat_first": float(lat[0]),
+                "lon_first": float(lon[0]),
+                "lat_step": float(np.round(np.diff(lat).mean(), 9)) if lat.size > 1 else np.nan,
+                "lon_step": float(np.round(np.diff(lon).mean(), 9)) if lon.size > 1 else np.nan,
+                "coord_dtype": f"{lat.dtype}/{lon.dtype}",
+                "crs": str(obj.attrs.get("crs", "EPSG:4326")),
+                "units": str(obj[variable].attrs.get("units", "")),
+            }
+        ]
+    )
+
+
+def time_axis(obj: xr.Dataset, *, variable: str) -> pd.DataFrame:
+    """One row per time: the step from the previous time (minutes) and the valid cells."""
+    times = pd.DatetimeIndex(obj["time"].values)
+    steps = np.r_[np.nan, np.diff(times.values) / np.timedelta64(1, "m")]
+    n_valid = obj[variable].notnull().sum(dim=("lat", "lon")).values
+    return pd.DataFrame({"time": times, "step_minutes": steps, "n_valid": n_valid})
+
+
+def value_summary(obj: xr.Dataset, *, variables: list[str]) -> pd.DataFrame:
+    """One row per time: the minimum and maximum of each variable over the map."""
+    cols: dict[str, Any] = {"time": pd.DatetimeIndex(obj["time"].values)}
+    for var in variables:
+        da = obj[var]
+        cols[f"{var}_min"] = da.min(dim=("lat", "lon"), skipna=True).values
+        cols[f"{var}_max"] = da.max(dim=("lat", "lon"), skipna=True).values
+    return pd.DataFrame(cols)
+
+
+# ---------------------------------------------------------------- suites
+
+
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx
+
+
+def grid_suite(config: ExpectationConfig):
+    """Expectations on :func:`grid_summary` rows: the box's lattice, CRS and units."""
+    gx = _gx()
+    box = config.box
+    e = gx.expectations
+    suite = gx.ExpectationSuite(name="grid_summary")
+    tol = 1e-6
+    for column, value in (
+        ("n_lat", box.shape[0]),
+        ("n_lon", box.shape[1]),
+        ("lat_first", float(box.lat[0])),
+        ("lon_first", float(box.lon[0])),
+        ("lat_step", IMERG_RES),
+        ("lon_step", IMERG_RES),
+    ):
+        suite.add_expectation(
+            e.ExpectColumnValuesToBeBetween(
+                column=column, min_value=value - tol, max_value=value + tol
+            )
+        )
+    suite.add_expectation(
+        e.ExpectColumnValuesToBeInSet(column="coord_dtype", value_set=["float64/float64"])
+    )
+    suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="crs", value_set=["EPSG:4326"]))
+    suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="units", value_set=[RATE_UNITS]))
+    return suite
+
+
+def time_suite(config: ExpectationConfig):
+    """Expectations on :func:`time_axis`: regular steps, unique times, few empty maps."""
+    gx = _gx()
+    e = gx.expectations
+    suite = gx.ExpectationSuite(name="time_axis")
+    suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="time"))
+    suite.add_expectation(e.ExpectColumnValuesToBeIncreasing(column="time", strictly=True))
+    suite.add_expectation(
+        e.ExpectColumnValuesToBeBetween(
+            column="step_minutes", min_value=config.step_minutes, max_value=config.step_minutes
+        )
+    )
+    suite.add_expectation(
+        e.ExpectColumnValuesToBeBetween(
+            column="n_valid", min_value=1, mostly=1.0 - config.max_missing_fraction
+        )
+    )
+    return suite
+
+
+def value_suite(config: ExpectationConfig, variables: list[str]):
+    """Expectations on :func:`value_summary`: per-map extremes within plausible ranges."""
+    gx = _gx()
+    e = gx.expectations
+    suite = gx.ExpectationSuite(name="value_ranges")
+    for var in variables:
+        bounds = config.ranges.get(var)
+        if bounds is None:
+            continue
+        for stat in ("min", "max"):
+            suite.add_expectation(
+                e.ExpectColumnValuesToBeBetween(
+                    column=f"{var}_{stat}", min_value=bounds.min, max_value=bounds.max
+                )
+            )
+    return suite
+
+
+# ---------------------------------------------------------------- running
+
+
+def _context():
+    gx = _gx()
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def validate_table(
+    context, table: pd.DataFrame, suite, *, dataset: str
+) -> tuple[dict, list[Failure]]:
+    """Validate ``table`` against ``suite`` in a Great Expectations ``context``.
+
+    Returns:
+        ``(summary, failures)``: a JSON-friendly summary of every expectation and the
+        failures, each naming the dataset, the expectation and the offending values.
+    """
+    source = context.data_sources.add_pandas(name=f"{dataset}-{suite.name}")
+    asset = source.add_dataframe_asset(name=suite.name)
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": table}
+    )
+    result = batch.validate(suite, result_format="SUMMARY")
+    rows, failures = [], []
+    for res in result.results:
+        cfg = res.expectation_config
+        kwargs = {k: v for k, v in cfg.kwargs.items() if k != "batch_id"}
+        check = f"{cfg.type}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+        details = res.result or {}
+        offending = details.get("partial_unexpected_list")
+        if offending is None and "observed_value" in details:
+            offending = [details["observed_value"]]
+        rows.append({"check": check, "success": bool(res.success), "offending": offending or []})
+        if not res.success:
+            n_bad = details.get("unexpected_count")
+            detail = f"{n_bad} of {details.get('element_count')} rows unexpected" if n_bad else ""
+            failures.append(
+                Failure(dataset, check, detail or "expectation not met", _jsonable(offending or []))
+            )
+    summary = {
+        "dataset": dataset,
+        "suite": suite.name,
+        "success": bool(result.success),
+        "expectations": _jsonable(rows),
+    }
+    return summary, failures
+
+
+def validate_gridded(
+    obj: xr.Dataset,
+    *,
+    name: str,
+    variable: str,
+    config: ExpectationConfig,
+) -> tuple[list[dict], list[Failure]]:
+    """Run the grid, time-axis and value suites on one gridded dataset.
+
+    Args:
+        obj: The dataset (dims time, lat, lon).
+        name: Its catalog name.
+        variable: Its main rain variable (grid units and empty maps are judged on it).
+        config: What the suites expect.
+
+    Returns:
+        The per-suite summaries and all failures.
+    """
+    ranged = [v for v in obj.data_vars if v in config.ranges]
+    context = _context()  # suites need an active context
+    summaries, failures = [], []
+    for table, suite in (
+        (grid_summary(obj, name=name, variable=variable), grid_suite(config)),
+        (time_axis(obj, variable=variable), time_suite(config)),
+        (value_summary(obj, variables=ranged), value_suite(config, ranged)),
+    ):
+        summary, fails = validate_table(context, table, suite, dataset=name)
+        summaries.append(summary)
+        failures.extend(fails)
+    return summaries, failures
