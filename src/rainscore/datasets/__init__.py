@@ -2,11 +2,11 @@
 pipelines, that imports Kedro)."""
 
 from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
-from rainscore.datasets.previous import PreviousVersionDataset
+from rainscore.datasets.optional import OptionalDataset
 from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
 
 __all__ = [
-    "PreviousVersionDataset",
+    "OptionalDataset",
     "RawFilesDataset",
     "SyntheticWorldDataset",
     "XarrayNetCDFDataset",
