@@ -1,0 +1,166 @@
+"""Context features of each colocated map: rain, satellite presence, time, regime.
+
+One row per half hour, indexed by ``time``: the quantities a scientist relates scores to
+(DESIGN §1.5). Every feature is computed over the scoring mask (cells where the radar is
+valid), so the features describe exactly the pixels the scores saw.
+
+Conventions:
+- wet means ``>= wet_threshold`` (0.1 mm/h by default), as for the scores;
+- ``convective_fraction`` is the fraction of the radar's wet area at or above
+  ``convective_threshold`` (5 mm/h by default: at 0.1° and 30 minutes, convective cores are
+  smoothed well below the 10 mm/h used at 1 km);
+- rain objects are 8-connected wet radar cells; ``rain_area_km2`` is the wet radar area;
+- PMW statistics use ``mw_source > 0`` (a passive-microwave observation in this half hour)
+  and ``pmw_age_forward`` (minutes since the last one; NaN where unknown is left out);
+- ``hour`` is the UTC hour of the start of the half hour (0.0, 0.5, …, 23.5);
+  ``solar_hour`` adds the box centre's longitude / 15.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import ndimage
+
+from rainscore.grids.regrid import lonlat_cell_area
+
+SEASONS = {12: "DJF", 1: "DJF", 2: "DJF", 3: "MAM", 4: "MAM", 5: "MAM"}
+SEASONS |= {6: "JJA", 7: "JJA", 8: "JJA", 9: "SON", 10: "SON", 11: "SON"}
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Thresholds of the context features (mm/h)."""
+
+    wet_threshold: float = 0.1
+    convective_threshold: float = 5.0
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> FeatureConfig:
+        """Build from parameters (unknown keys are an error)."""
+        d = dict(d or {})
+        unknown = set(d) - {"wet_threshold", "convective_threshold"}
+        if unknown:
+            raise ValueError(f"Unknown feature parameters {sorted(unknown)}")
+        return cls(**{k: float(v) for k, v in d.items()})
+
+
+def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    n = mask.sum(axis=(1, 2))
+    total = np.where(mask, np.nan_to_num(values), 0.0).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / n, np.nan)
+
+
+def _masked_quantile(values: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
+    return np.nanquantile(np.where(mask, values, np.nan).reshape(len(values), -1), q, axis=1)
+
+
+def map_features(
+    pairs: xr.Dataset,
+    *,
+    config: FeatureConfig | None = None,
+    truth: xr.Dataset | None = None,
+) -> pd.DataFrame:
+    """Context features of every map of ``pairs``.
+
+    Args:
+        pairs: Colocated pairs (dims time, lat, lon) with ``imerg``, ``radar``, ``mask`` and
+            the IMERG quality fields (``mw_source``, ``pmw_age_forward``, ``ir_influence``,
+            ``quality_index``) when present.
+        config: Thresholds.
+        truth: The synthetic world's truth (``regime`` per half hour), if known.
+
+    Returns:
+        One row per time, indexed by ``time``.
+    """
+    config = config or FeatureConfig()
+
+    mask = pairs["mask"].values.astype(bool)
+    imerg = pairs["imerg"].values.astype(np.float64)
+    radar = pairs["radar"].values.astype(np.float64)
+    mask = mask & np.isfinite(imerg) & np.isfinite(radar)
+    n_valid = mask.sum(axis=(1, 2))
+    times = pd.DatetimeIndex(pairs["time"].values)
+    wet = config.wet_threshold
+    feats: dict[str, np.ndarray] = {"n_valid": n_valid}
+
+    lat = pairs["lat"].values
+    cell_km2 = lonlat_cell_area(lat - 0.05, lat + 0.05, 0.1)[:, None] / 1e6  # (lat, 1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN maps give NaN, as intended
+        for label, field in (("imerg", imerg), ("radar", radar)):
+            is_wet = mask & (field >= wet)
+            n_wet = is_wet.sum(axis=(1, 2))
+            feats[f"wet_fraction_{label}"] = np.where(
+                n_valid > 0, n_wet / np.maximum(n_valid, 1), np.nan
+            )
+            feats[f"mean_rate_{label}"] = _masked_mean(field, mask)
+            feats[f"mean_wet_rate_{label}"] = _masked_mean(field, is_wet)
+            feats[f"p99_rate_{label}"] = _masked_quantile(field, mask, 0.99)
+
+        radar_wet = mask & (radar >= wet)
+        conv = mask & (radar >= config.convective_threshold)
+        n_radar_wet = radar_wet.sum(axis=(1, 2))
+        feats["convective_fraction"] = np.where(
+            n_radar_wet > 0, conv.sum(axis=(1, 2)) / np.maximum(n_radar_wet, 1), np.nan
+        )
+        feats["rain_area_km2"] = (radar_wet * cell_km2).sum(axis=(1, 2))
+        labels, _ = ndimage.label(radar_wet, structure=_structure_2d_in_time())
+        n_objects = np.array([np.unique(labels[t][labels[t] > 0]).size for t in range(len(labels))])
+        feats["n_rain_objects"] = n_objects
+        feats["mean_object_area_km2"] = np.where(
+            n_objects > 0, feats["rain_area_km2"] / np.maximum(n_objects, 1), np.nan
+        )
+
+        if "mw_source" in pairs:
+            source = np.nan_to_num(pairs["mw_source"].values, nan=0.0)
+            feats["pmw_coverage"] = _masked_mean((source > 0).astype(float), mask)
+            feats["sensors_present"] = np.array(
+                [
+                    ",".join(str(int(c)) for c in np.unique(source[t][mask[t]]) if c > 0)
+                    for t in range(len(source))
+                ],
+                dtype=object,
+            )
+        if "pmw_age_forward" in pairs:
+            age = pairs["pmw_age_forward"].values.astype(np.float64)
+            known = mask & np.isfinite(age)
+            feats["pmw_age_mean"] = _masked_mean(age, known)
+            feats["pmw_age_median"] = _masked_quantile(age, known, 0.5)
+            feats["pmw_seen_within_30min"] = _masked_mean((age <= 30).astype(float), known)
+        if "ir_influence" in pairs:
+            feats["ir_influence_mean"] = _masked_mean(pairs["ir_influence"].values, mask)
+        if "quality_index" in pairs:
+            feats["quality_index_mean"] = _masked_mean(pairs["quality_index"].values, mask)
+
+    lon_centre = float(pairs["lon"].values.mean())
+    hour = times.hour + times.minute / 60.0
+    table = pd.DataFrame(feats, index=pd.Index(times, name="time"))
+    table["hour"] = np.asarray(hour, dtype=float)
+    table["solar_hour"] = np.mod(table["hour"] + lon_centre / 15.0, 24.0)
+    table["day_of_year"] = np.asarray(times.day_of_year, dtype=int)
+    table["season"] = pd.Categorical(
+        [SEASONS[m] for m in times.month], categories=["DJF", "MAM", "JJA", "SON"]
+    )
+    if truth is not None and "regime" in truth:
+        regime = truth["regime"].to_series()
+        meanings = truth["regime"].attrs.get("flag_meanings")
+        values = truth["regime"].attrs.get("flag_values")
+        if meanings is not None and values is not None and regime.dtype.kind in "iu":
+            names = dict(zip(np.atleast_1d(values).tolist(), str(meanings).split(), strict=True))
+            regime = regime.map(names)
+        table["true_regime"] = regime.reindex(table.index).astype(object).values
+    return table
+
+
+def _structure_2d_in_time() -> np.ndarray:
+    """8-connectivity within a map, none across time."""
+    s = np.zeros((3, 3, 3), dtype=bool)
+    s[1] = True
+    return s
