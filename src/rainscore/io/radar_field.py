@@ -1,0 +1,231 @@
+"""What every radar reader returns: metadata, masking of impossible values, the DataArray.
+
+The ODIM/Météo-France and MeteoNet readers decode their formats into physical values and a
+:class:`RadarMetadata`; this module turns them into one normalised DataArray.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from rainscore.grids import ProjectedGrid
+from rainscore.io.errors import ReaderError
+
+#: Output units by kind of quantity.
+ACCUMULATION_UNITS = "mm"
+RATE_UNITS = "mm/h"
+
+_STAMP_RE = re.compile(r"(?<!\d)(\d{14}|\d{12})(?!\d)")
+
+
+@dataclass(frozen=True)
+class RadarMetadata:
+    """What a radar file holds, read from its attributes only (no data decoded).
+
+    Attributes:
+        path: The file.
+        kind: ``"meteofrance"`` (Météo-France mosaic), ``"odim"`` (other ODIM HDF5
+            composite, e.g. OPERA) or ``"meteonet"`` (MeteoNet ``.npz`` archive).
+        end_time: End of the accumulation (rates: end of the observation window), naive
+            UTC. For a multi-frame MeteoNet file, the end of its last frame.
+        start_time: Start of the accumulation or observation window (MeteoNet: of the
+            first frame).
+        accumulation_minutes: Length of the accumulation for ``mm`` fields, ``None`` for
+            rates.
+        quantity: The file's quantity (ODIM ``ACRR``, ``RATE``, ``DBZH``…; MeteoNet ``ACRR``).
+        units: Units of the values the reader returns (``mm`` or ``mm/h``).
+        grid: Georeferencing of one frame.
+        shape: (ny, nx) of one frame.
+        frame_times: End time of every frame (one for HDF5 files, many for MeteoNet).
+        nominal_time: The file's nominal time (ODIM ``what/date``+``time``), ``None`` when
+            absent.
+    """
+
+    path: str
+    kind: str
+    end_time: dt.datetime
+    start_time: dt.datetime
+    accumulation_minutes: float | None
+    quantity: str
+    units: str
+    grid: ProjectedGrid
+    shape: tuple[int, int]
+    frame_times: tuple[dt.datetime, ...]
+    nominal_time: dt.datetime | None = None
+
+    @property
+    def grid_id(self) -> str:
+        """Stable identifier of the grid (see :attr:`ProjectedGrid.grid_id`)."""
+        return self.grid.grid_id
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames in the file."""
+        return len(self.frame_times)
+
+    def as_row(self) -> dict:
+        """A flat mapping for inventory tables (grid as its id and JSON)."""
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "end_time": self.end_time,
+            "start_time": self.start_time,
+            "accumulation_minutes": self.accumulation_minutes,
+            "quantity": self.quantity,
+            "units": self.units,
+            "grid_id": self.grid_id,
+            "grid": json.dumps(self.grid.to_dict()),
+            "ny": self.shape[0],
+            "nx": self.shape[1],
+            "n_frames": self.n_frames,
+        }
+
+
+def check_name_time(path: str | PathLike, allowed: list[dt.datetime]) -> None:
+    """Cross-check a 12- or 14-digit time stamp in the file name against the file's times.
+
+    Names without a parsable stamp are accepted: real archive names vary.
+
+    Raises:
+        ReaderError: ``time_mismatch`` if the stamp is none of ``allowed``.
+    """
+    name = Path(path).name
+    for stamp in _STAMP_RE.findall(name):
+        fmt = "%Y%m%d%H%M%S" if len(stamp) == 14 else "%Y%m%d%H%M"
+        try:
+            when = dt.datetime.strptime(stamp, fmt)
+        except ValueError:
+            continue
+        if when not in allowed:
+            inside = ", ".join(sorted({t.isoformat() for t in allowed}))
+            raise ReaderError(
+                path,
+                "time_mismatch",
+                f"time in the file name ({when.isoformat()}) disagrees with the time inside "
+                f"({inside})",
+            )
+
+
+def check_grid(path: str | PathLike, grid: ProjectedGrid, expected: ProjectedGrid | None) -> None:
+    """Raise ``grid_mismatch`` if ``expected`` is given and ``grid`` is not the same grid."""
+    if expected is not None and grid.grid_id != expected.grid_id:
+        raise ReaderError(
+            path,
+            "grid_mismatch",
+            f"grid {json.dumps(grid.to_dict())} does not match the expected grid "
+            f"{json.dumps(expected.to_dict())}",
+        )
+
+
+def mask_impossible(values: np.ndarray, limit: float) -> int:
+    """Set values above ``limit`` or below 0 to NaN in place; return how many there were."""
+    with np.errstate(invalid="ignore"):
+        bad = (values > limit) | (values < 0)
+    values[bad] = np.nan
+    return int(bad.sum())
+
+
+def impossible_limit(units: str, accumulation_minutes: float | None, max_rate: float) -> float:
+    """The largest possible value: ``max_rate`` mm/h, or its amount over the accumulation."""
+    if units == RATE_UNITS:
+        return max_rate
+    if accumulation_minutes is None:
+        raise ValueError("an accumulation needs its accumulation_minutes")
+    return max_rate * accumulation_minutes / 60.0
+
+
+def _xy_coords(grid: ProjectedGrid) -> dict[str, xr.DataArray]:
+    geographic = grid.pyproj_crs.is_geographic
+    x_attrs = (
+        {"units": "degrees_east", "standard_name": "longitude", "long_name": "pixel centre"}
+        if geographic
+        else {"units": "m", "standard_name": "projection_x_coordinate", "long_name": "pixel centre"}
+    )
+    y_attrs = (
+        {"units": "degrees_north", "standard_name": "latitude", "long_name": "pixel centre"}
+        if geographic
+        else {"units": "m", "standard_name": "projection_y_coordinate", "long_name": "pixel centre"}
+    )
+    decimals = 6 if geographic else 3
+    return {
+        "y": xr.DataArray(np.round(grid.y, decimals), dims="y", attrs=y_attrs),
+        "x": xr.DataArray(np.round(grid.x, decimals), dims="x", attrs=x_attrs),
+    }
+
+
+def build_radar_array(
+    values: np.ndarray,
+    meta: RadarMetadata,
+    *,
+    n_impossible: int,
+    max_rate: float,
+    extra_attrs: dict | None = None,
+) -> xr.DataArray:
+    """The normalised radar DataArray: dims (y, x), or (time, y, x) for several frames.
+
+    Args:
+        values: Physical values (``meta.units``), NaN for missing, shape (ny, nx) or
+            (n_frames, ny, nx).
+        meta: The file's metadata.
+        n_impossible: How many values were masked as physically impossible.
+        max_rate: The rate limit used to find them (recorded in attrs).
+        extra_attrs: Reader-specific attrs to add.
+
+    Returns:
+        A float32 DataArray named ``precipitation`` with pixel-centre ``x``/``y``
+        coordinates (rows north to south), a ``time`` coordinate (end of accumulation),
+        and attrs ``units``, ``accumulation_minutes`` (accumulations only),
+        ``start_time``, ``end_time``, ``crs``, ``grid`` (JSON), ``grid_id``,
+        ``source_file``, ``n_impossible``, ``kind`` and ``quantity``.
+    """
+    accumulated = meta.units == ACCUMULATION_UNITS
+    attrs = {
+        "long_name": (
+            f"precipitation amount over {meta.accumulation_minutes:g} min"
+            if accumulated
+            else "precipitation rate"
+        ),
+        "standard_name": (
+            "lwe_thickness_of_precipitation_amount" if accumulated else "lwe_precipitation_rate"
+        ),
+        "units": meta.units,
+        "start_time": meta.start_time.isoformat(),
+        "end_time": meta.end_time.isoformat(),
+        "crs": meta.grid.crs,
+        "grid": json.dumps(meta.grid.to_dict()),
+        "grid_id": meta.grid_id,
+        "source_file": meta.path,
+        "n_impossible": int(n_impossible),
+        "max_rate": float(max_rate),
+        "kind": meta.kind,
+        "quantity": meta.quantity,
+    }
+    if accumulated:
+        attrs["accumulation_minutes"] = float(meta.accumulation_minutes)
+    if meta.nominal_time is not None:
+        attrs["nominal_time"] = meta.nominal_time.isoformat()
+    attrs.update(extra_attrs or {})
+    coords = _xy_coords(meta.grid)
+    times = np.array([np.datetime64(t, "ns") for t in meta.frame_times])
+    time_attrs = {"standard_name": "time", "long_name": "end of the accumulation (UTC)"}
+    if values.ndim == 3:
+        coords["time"] = xr.DataArray(times, dims="time", attrs=time_attrs)
+        dims = ("time", "y", "x")
+    else:
+        coords["time"] = xr.DataArray(times[0], attrs=time_attrs)
+        dims = ("y", "x")
+    return xr.DataArray(
+        values.astype(np.float32, copy=False),
+        dims=dims,
+        coords=coords,
+        name="precipitation",
+        attrs=attrs,
+    )
