@@ -3,6 +3,25 @@
 No Kedro imports.
 """
 
+from rainscore.analysis.descriptive import (
+    Analysis,
+    AnalysisConfig,
+    analysis_figures,
+    analysis_markdown,
+    describe_scores,
+    recommend_target,
+)
 from rainscore.analysis.features import FeatureConfig, map_features
+from rainscore.analysis.local_error import local_error_maps
 
-__all__ = ["FeatureConfig", "map_features"]
+__all__ = [
+    "Analysis",
+    "AnalysisConfig",
+    "FeatureConfig",
+    "analysis_figures",
+    "analysis_markdown",
+    "describe_scores",
+    "local_error_maps",
+    "map_features",
+    "recommend_target",
+]

@@ -11,7 +11,12 @@ from rainscore.validation.checks import (
     has_alignment,
     has_conventions,
 )
-from rainscore.validation.expectations import ExpectationConfig, ValueRange, validate_gridded
+from rainscore.validation.expectations import (
+    ExpectationConfig,
+    ValueRange,
+    validate_gridded,
+    validate_map_scores,
+)
 from rainscore.validation.report import ValidationReport, checks_summary
 from rainscore.validation.validators import GriddedConventions
 
@@ -30,4 +35,5 @@ __all__ = [
     "has_alignment",
     "has_conventions",
     "validate_gridded",
+    "validate_map_scores",
 ]

@@ -284,3 +284,77 @@ def validate_gridded(
         summaries.append(summary)
         failures.extend(fails)
     return summaries, failures
+
+
+# ---------------------------------------------------------------- per-map score tables
+
+#: Ranges of the bounded scores, by column prefix (before ``_t``/``_w`` suffixes).
+SCORE_RANGES: dict[str, tuple[float, float]] = {
+    "pod": (0.0, 1.0),
+    "far": (0.0, 1.0),
+    "csi": (0.0, 1.0),
+    "ets": (-1.0 / 3.0, 1.0),
+    "hss": (-1.0, 1.0),
+    "frequency_bias": (0.0, float("inf")),
+    "fss": (0.0, 1.0),
+    "fss_uniform": (0.5, 1.0),
+    "pearson": (-1.0, 1.0),
+    "spearman": (-1.0, 1.0),
+    "kge": (float("-inf"), 1.0),
+    "mae": (0.0, float("inf")),
+    "rmse": (0.0, float("inf")),
+    "sal_s": (-2.0, 2.0),
+    "sal_a": (-2.0, 2.0),
+    "sal_l": (0.0, 2.0),
+    "wet_fraction": (0.0, 1.0),
+}
+
+
+def _score_prefix(column: str) -> str:
+    base = column.split("_t")[0] if "_t" in column and column[0] != "_" else column
+    return base[: -len("_wet")] if base.endswith("_wet") else base
+
+
+def map_scores_suite(table: pd.DataFrame, *, target: str, min_target_defined: float):
+    """Expectations on the per-map score table: ranges, completeness and the time index."""
+    gx = _gx()
+    e = gx.expectations
+    suite = gx.ExpectationSuite(name="map_scores")
+    suite.add_expectation(e.ExpectColumnValuesToBeUnique(column="time"))
+    suite.add_expectation(e.ExpectColumnValuesToBeIncreasing(column="time", strictly=True))
+    suite.add_expectation(e.ExpectColumnValuesToNotBeNull(column="n_valid"))
+    suite.add_expectation(e.ExpectColumnValuesToBeBetween(column="n_valid", min_value=0))
+    suite.add_expectation(e.ExpectColumnToExist(column=target))
+    if target in table:
+        suite.add_expectation(
+            e.ExpectColumnValuesToNotBeNull(column=target, mostly=min_target_defined)
+        )
+    for column in table.columns:
+        bounds = SCORE_RANGES.get(_score_prefix(column))
+        if bounds is None or column in ("time",):
+            continue
+        lo, hi = bounds
+        suite.add_expectation(
+            e.ExpectColumnValuesToBeBetween(
+                column=column,
+                min_value=None if np.isinf(lo) else lo - 1e-9,
+                max_value=None if np.isinf(hi) else hi + 1e-9,
+            )
+        )
+    return suite
+
+
+def validate_map_scores(
+    table: pd.DataFrame, *, target: str, min_target_defined: float = 0.3
+) -> tuple[list[dict], list[Failure]]:
+    """Run :func:`map_scores_suite` on a per-map score table indexed by ``time``.
+
+    Returns:
+        The suite summary (in a list, like :func:`validate_gridded`) and the failures.
+    """
+    context = _context()
+    flat = table.reset_index()
+    flat = flat[[c for c in flat.columns if flat[c].dtype.kind in "fiubM" or c == "time"]]
+    suite = map_scores_suite(flat, target=target, min_target_defined=min_target_defined)
+    summary, failures = validate_table(context, flat, suite, dataset="map_scores")
+    return [summary], failures

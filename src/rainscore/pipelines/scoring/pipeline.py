@@ -1,0 +1,58 @@
+"""The ``scoring`` pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from rainscore.pipelines.scoring.nodes import (
+    analyse_scores,
+    compute_features,
+    compute_local_errors,
+    join_scores_and_features,
+    score_pairs,
+    validate_scores,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``scoring`` pipeline."""
+    return Pipeline(
+        [
+            Node(
+                func=score_pairs,
+                inputs=["colocated_pairs", "params:scoring"],
+                outputs="map_score_values",
+                name="score_pairs",
+            ),
+            Node(
+                func=compute_features,
+                inputs=["colocated_pairs", "demo_truth_optional", "params:scoring"],
+                outputs="map_features",
+                name="compute_features",
+            ),
+            Node(
+                func=join_scores_and_features,
+                inputs=["map_score_values", "map_features"],
+                outputs="map_scores",
+                name="join_scores_and_features",
+            ),
+            Node(
+                func=compute_local_errors,
+                inputs=["colocated_pairs", "params:scoring"],
+                outputs="local_error_maps",
+                name="compute_local_errors",
+            ),
+            Node(
+                func=validate_scores,
+                inputs=["map_scores", "params:scoring"],
+                outputs=["map_scores_validation", "map_scores_validation_report"],
+                name="validate_scores",
+                tags=["validation"],
+            ),
+            Node(
+                func=analyse_scores,
+                inputs=["map_scores", "map_scores_validation", "params:scoring"],
+                outputs=["scoring_analysis", "scoring_figures", "scoring_report"],
+                name="analyse_scores",
+            ),
+        ],
+        tags=["scoring"],
+    )
