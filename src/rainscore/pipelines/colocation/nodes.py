@@ -1,0 +1,117 @@
+"""Nodes of the ``colocation`` pipeline: thin wrappers of :mod:`rainscore.colocate` and
+:mod:`rainscore.validation`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from rainscore.colocate import ColocationConfig, colocate_radar
+from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
+from rainscore.grids import Box
+from rainscore.validation import (
+    ExpectationConfig,
+    ValidationReport,
+    checks_summary,
+    find_alignment_failures,
+    validate_gridded,
+)
+
+ALIGNMENT_CHECKS = [
+    "lat_float64",
+    "lon_float64",
+    "lat_ascending",
+    "lat_identical",
+    "lon_identical",
+    "lat_box",
+    "lon_box",
+    "units_equal",
+    "dims_equal",
+    "time_unique",
+    "dims_order",
+]
+
+
+def colocate(
+    radar_inventory: pd.DataFrame,
+    imerg_cube: xr.Dataset,
+    box: dict[str, float],
+    colocation: dict[str, Any],
+) -> tuple[xr.Dataset, pd.DataFrame]:
+    """Stream the radar files onto the IMERG grid over the IMERG cube's period.
+
+    Returns:
+        Radar on the IMERG grid, and the radar files that could not be used.
+    """
+    times = pd.DatetimeIndex(imerg_cube["time"].values)
+    result = colocate_radar(
+        radar_inventory,
+        Box.from_dict(box),
+        cache_dir=colocation["weights_cache_dir"],
+        config=ColocationConfig.from_dict(colocation["engine"]),
+        start=times[0],
+        end=times[-1] + pd.Timedelta(minutes=30),
+    )
+    return result.dataset, result.bad_frames_table()
+
+
+def validate_colocation(
+    imerg_cube: xr.Dataset,
+    radar_on_imerg: xr.Dataset,
+    box: dict[str, float],
+    colocation: dict[str, Any],
+) -> tuple[dict, str]:
+    """Check both gridded products (Great Expectations) and their alignment (xarray).
+
+    The report is written whatever the outcome; :func:`pair_fields` stops the run when it
+    holds failures.
+
+    Returns:
+        The report as JSON and as Markdown.
+    """
+    the_box = Box.from_dict(box)
+    config = ExpectationConfig.from_dict(colocation["validation"], the_box)
+    suites, failures = [], []
+    for ds, name, variable in (
+        (imerg_cube, "imerg_cube", "precipitation"),
+        (radar_on_imerg, "radar_on_imerg", "rain"),
+    ):
+        s, f = validate_gridded(ds, name=name, variable=variable, config=config)
+        suites += s
+        failures += f
+    alignment = find_alignment_failures(
+        imerg_cube,
+        radar_on_imerg,
+        names=("imerg_cube", "radar_on_imerg"),
+        variables=("precipitation", "rain"),
+        box=the_box,
+    )
+    suites.append(
+        checks_summary("imerg_cube vs radar_on_imerg", "alignment", ALIGNMENT_CHECKS, alignment)
+    )
+    report = ValidationReport(
+        title="colocation: IMERG cube and radar on the IMERG grid",
+        suites=suites,
+        failures=failures + alignment,
+    )
+    return report.to_dict(), report.to_markdown()
+
+
+def pair_fields(
+    imerg_cube: xr.Dataset,
+    radar_on_imerg: xr.Dataset,
+    colocation_validation: dict,
+    colocation: dict[str, Any],
+) -> xr.Dataset:
+    """IMERG and radar on identical coordinates with the scoring mask.
+
+    Raises:
+        ValidationError: If the validation report holds failures (it names the dataset,
+            the check and the offending values).
+    """
+    ValidationReport.from_dict(colocation_validation).raise_for_failures()
+    return pair_imerg_radar(
+        imerg_cube, radar_on_imerg, mask=MaskConfig.from_dict(colocation["mask"])
+    )

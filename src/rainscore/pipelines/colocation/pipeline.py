@@ -1,0 +1,38 @@
+"""The ``colocation`` pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from rainscore.pipelines.colocation.nodes import colocate, pair_fields, validate_colocation
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """Create the ``colocation`` pipeline."""
+    return Pipeline(
+        [
+            Node(
+                func=colocate,
+                inputs=["radar_inventory", "imerg_cube", "params:box", "params:colocation"],
+                outputs=["radar_on_imerg", "colocation_bad_frames"],
+                name="colocate",
+            ),
+            Node(
+                func=validate_colocation,
+                inputs=["imerg_cube", "radar_on_imerg", "params:box", "params:colocation"],
+                outputs=["colocation_validation", "colocation_validation_report"],
+                name="validate_colocation",
+                tags=["validation"],
+            ),
+            Node(
+                func=pair_fields,
+                inputs=[
+                    "imerg_cube",
+                    "radar_on_imerg",
+                    "colocation_validation",
+                    "params:colocation",
+                ],
+                outputs="colocated_pairs",
+                name="pair_fields",
+            ),
+        ],
+        tags=["colocation"],
+    )
