@@ -164,7 +164,8 @@ def build_imerg_cube(
     axis = pd.date_range(cube.time.values[0], cube.time.values[-1], freq=HALF_HOUR)
     present = np.isin(axis.values, cube.time.values)
     cube = cube.reindex(time=axis)
-    cube = cube.merge(pmw_age(cube))
+    if "mw_source" in cube and "mw_observation_time" in cube:
+        cube = cube.merge(pmw_age(cube, product=product))
 
     sources = {
         by_time[t][0]: list(fingerprint(by_time[t][0]))

@@ -36,13 +36,16 @@ STATUSES = ("ok", "bad", "wrong_grid", "wrong_accumulation", "duplicate")
 
 def _metadata_row(path: str) -> dict:
     meta = radar_metadata(path)
+    minutes = meta.accumulation_minutes
+    if minutes is None:  # a rate: its observation window stands for the accumulation
+        minutes = (meta.end_time - meta.start_time).total_seconds() / 60.0
     return {
         "kind": meta.kind,
         "quantity": meta.quantity,
         "units": meta.units,
         "start_time": pd.Timestamp(meta.start_time),
         "end_time": pd.Timestamp(meta.end_time),
-        "accumulation_minutes": float(meta.accumulation_minutes),
+        "accumulation_minutes": float(minutes),
         "grid_id": meta.grid.grid_id,
         "grid": json.dumps(meta.grid.to_dict()),
         "ny": int(meta.shape[0]),
