@@ -1,0 +1,238 @@
+"""One time block of the colocation: read its radar files in time order, regrid each frame
+as soon as it is read, and add it into its half hour.
+
+A block is the unit of work the executors distribute. It carries everything it needs (file
+list, box, weights cache folder, parameters, reader) and returns small arrays, so it runs
+the same in this process, in a local process or on a Dask worker. Weights are loaded from
+the cache once per process; regridders (which remember the last nodata mask) are made
+afresh for each block.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from rainscore.colocate.accumulate import HalfHourSums
+from rainscore.colocate.config import ColocationConfig
+from rainscore.colocate.pairing import HALF_HOUR, on_frame_lattice, paired_half_hour
+from rainscore.grids.imerg import Box
+from rainscore.grids.projected import ProjectedGrid
+from rainscore.grids.regrid import AreaWeights, Regridder, weights_key
+
+logger = logging.getLogger(__name__)
+
+Reader = Callable[[str], xr.DataArray]
+"""Reads one radar file: a DataArray as :func:`rainscore.io.open_radar` returns."""
+
+
+class BadFrame(NamedTuple):
+    """A radar file that could not be used, and why (its frames count as missing)."""
+
+    path: str
+    error: str
+
+
+class ColocationError(RuntimeError):
+    """A radar file could not be used in strict mode; the message names the file."""
+
+
+@dataclass(frozen=True)
+class RadarFile:
+    """One usable inventory row.
+
+    Attributes:
+        path: The file.
+        end_time: End of its (last) frame's accumulation, per the inventory.
+        grid_id: Grid id per the inventory (``None``: not checked).
+    """
+
+    path: str
+    end_time: np.datetime64
+    grid_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BlockTask:
+    """Everything needed to colocate one time block.
+
+    Attributes:
+        times: Starts of the block's IMERG half hours, ``datetime64[ns]``, consecutive.
+        files: The block's radar files, in time order.
+        box: Target box.
+        cache_dir: Folder of the area-weights cache.
+        config: Colocation parameters.
+        reader: Reads one radar file (must be picklable for the parallel executors).
+    """
+
+    times: np.ndarray
+    files: tuple[RadarFile, ...]
+    box: Box
+    cache_dir: str
+    config: ColocationConfig
+    reader: Reader
+
+
+@dataclass
+class BlockResult:
+    """The half-hour fields of one block (see :meth:`HalfHourSums.compute`)."""
+
+    times: np.ndarray
+    rain: np.ndarray
+    valid_fraction: np.ndarray
+    n_frames: np.ndarray
+    bad_frames: list[BadFrame] = field(default_factory=list)
+    n_files: int = 0
+
+
+_WEIGHTS: dict[tuple[str, str], AreaWeights] = {}
+_WEIGHTS_LOCK = threading.Lock()
+
+
+def weights_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> AreaWeights:
+    """The area weights of ``grid`` on ``box``: from this process's memory, the cache, or
+    computed (and cached). Thread safe.
+    """
+    key = (weights_key(grid, box), str(cache_dir))
+    with _WEIGHTS_LOCK:
+        weights = _WEIGHTS.get(key)
+        if weights is None:
+            weights = AreaWeights.cached(grid, box, cache_dir=cache_dir)
+            _WEIGHTS[key] = weights
+    return weights
+
+
+def rate_factor(attrs: dict, frame_minutes: int) -> float:
+    """Factor turning a frame's values into mm/h: ``60 / accumulation`` for mm, 1 for mm/h.
+
+    Raises:
+        ValueError: Unknown units, or an accumulation other than the frame length.
+    """
+    units = attrs.get("units")
+    if units == "mm/h":
+        return 1.0
+    if units == "mm":
+        minutes = float(attrs.get("accumulation_minutes", np.nan))
+        if minutes != frame_minutes:
+            raise ValueError(
+                f"accumulation_minutes={minutes:g}, expected {frame_minutes}-minute frames"
+            )
+        return 60.0 / minutes
+    raise ValueError(f"units {units!r} are neither 'mm' (with accumulation_minutes) nor 'mm/h'")
+
+
+class _Frames:
+    """Reads the frames of radar files and regrids them, for one block."""
+
+    def __init__(self, task: BlockTask) -> None:
+        self.task = task
+        self._grids: dict[str, tuple[str, Regridder]] = {}
+        self._seen: dict[np.datetime64, str] = {}
+
+    def _regridder(self, grid_json: str) -> tuple[str, Regridder]:
+        if grid_json not in self._grids:
+            grid = ProjectedGrid.from_dict(json.loads(grid_json))
+            weights = weights_for(grid, self.task.box, self.task.cache_dir)
+            self._grids[grid_json] = (grid.grid_id, weights.regridder())
+        return self._grids[grid_json]
+
+    def read(self, file: RadarFile) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """The (half-hour index, rate, valid fraction) of each of the file's frames that
+        falls in the block. Raises on anything wrong with the file.
+        """
+        task, config = self.task, self.task.config
+        da = task.reader(file.path)
+        if "grid" not in da.attrs:
+            raise ValueError("the frame has no 'grid' attribute (georeferencing)")
+        grid_id, regridder = self._regridder(da.attrs["grid"])
+        if file.grid_id is not None and grid_id != file.grid_id:
+            raise ValueError(f"the file's grid {grid_id} is not the inventory's {file.grid_id}")
+        factor = rate_factor(da.attrs, config.frame_minutes)
+        if da.ndim == 2:
+            da = da.transpose("y", "x")
+            ends = np.atleast_1d(da["time"].values.astype("datetime64[ns]"))
+            if ends[0] != file.end_time:
+                raise ValueError(f"the frame ends at {ends[0]}, the inventory says {file.end_time}")
+            frames = da.values[None]
+        else:
+            da = da.transpose("time", "y", "x")
+            ends = da["time"].values.astype("datetime64[ns]")
+            frames = da.values
+        if not on_frame_lattice(ends, config.frame_minutes).all():
+            raise ValueError(
+                f"frame end times {ends} are not on the {config.frame_minutes}-minute lattice"
+            )
+        k = (
+            paired_half_hour(
+                ends, frame_minutes=config.frame_minutes, lag_minutes=config.lag_minutes
+            )
+            - task.times[0]
+        ) // HALF_HOUR
+        out = []
+        for end, index, values in zip(ends, k, frames, strict=True):
+            if not 0 <= index < len(task.times):
+                continue  # a frame of a multi-frame file that belongs to another block
+            if end in self._seen:
+                raise ValueError(f"a frame ending at {end} was already read from {self._seen[end]}")
+            mean, fraction = regridder.regrid(values)
+            out.append((int(index), mean * factor, fraction))
+        for end in ends:
+            self._seen[end] = file.path
+        return out
+
+
+def describe(path: str, err: BaseException) -> str:
+    """``"<Type>: <message>"`` of an error, without a leading ``"<path>: "``."""
+    message = str(err).removeprefix(f"{path}: ")
+    return f"{type(err).__name__}: {message}"
+
+
+def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> BlockResult:
+    """Colocate one time block.
+
+    Args:
+        task: The block.
+        on_file: Called after each file (progress).
+
+    Returns:
+        The block's half-hour fields and its bad files.
+
+    Raises:
+        ColocationError: In strict mode, for the first file that cannot be used.
+    """
+    config = task.config
+    sums = HalfHourSums(len(task.times), task.box.shape, config.frames_per_half_hour)
+    frames = _Frames(task)
+    bad: list[BadFrame] = []
+    for file in task.files:
+        try:
+            regridded = frames.read(file)
+        except MemoryError:
+            raise
+        except Exception as err:  # a raw file may fail in any way; it must not stop the run
+            if config.strict:
+                raise ColocationError(f"{file.path}: {describe(file.path, err)}") from err
+            bad.append(BadFrame(file.path, describe(file.path, err)))
+            logger.warning("Skipping radar file %s: %s", file.path, bad[-1].error)
+        else:
+            for k, rate, fraction in regridded:
+                sums.add(k, rate, fraction)
+        if on_file is not None:
+            on_file()
+    rain, fraction, n_frames = sums.compute()
+    return BlockResult(
+        times=task.times,
+        rain=rain,
+        valid_fraction=fraction,
+        n_frames=n_frames,
+        bad_frames=bad,
+        n_files=len(task.files),
+    )

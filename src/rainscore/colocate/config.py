@@ -1,0 +1,96 @@
+"""Typed colocation parameters, parsed once from ``params:colocation``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+EXECUTORS = ("sequential", "processes", "dask")
+HALF_HOUR_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class ColocationConfig:
+    """How radar frames are put on the IMERG grid and paired with IMERG half hours.
+
+    Attributes:
+        lag_minutes: Shift of the pairing: the IMERG half hour starting at T gets the radar
+            frames of the half hour starting at ``T + lag_minutes`` (0, 30, 60, … for
+            sensitivity studies; any multiple of the frame length).
+        frames_per_half_hour: Radar frames expected in a half hour (6 for 5-minute frames);
+            sets the frame length ``30 / frames_per_half_hour`` minutes.
+        block_half_hours: Half hours per unit of work (a time block); half hours are never
+            split between blocks.
+        executor: ``sequential``, ``processes`` (local processes) or ``dask`` (a Dask
+            distributed cluster).
+        workers: Local processes, or workers of a local Dask cluster.
+        dask_scheduler: Address of a Dask scheduler (``tcp://host:8786``), or ``local`` to
+            start a ``LocalCluster`` of ``workers`` single-threaded workers.
+        dask_processes: Whether a local Dask cluster uses processes (else threads).
+        max_rate: Rates above this (mm/h) are physically impossible; the reader masks them.
+        strict: Stop at the first unreadable or inconsistent frame instead of recording it
+            and counting the frame as missing.
+        progress: Show a progress bar over the radar files.
+    """
+
+    lag_minutes: int = 0
+    frames_per_half_hour: int = 6
+    block_half_hours: int = 48
+    executor: str = "sequential"
+    workers: int = 2
+    dask_scheduler: str = "local"
+    dask_processes: bool = True
+    max_rate: float = 300.0
+    strict: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ValueError(
+                f"colocation.executor must be one of {EXECUTORS}, got {self.executor!r}"
+            )
+        if self.workers < 1:
+            raise ValueError(f"colocation.workers must be >= 1, got {self.workers}")
+        if self.block_half_hours < 1:
+            raise ValueError(
+                f"colocation.block_half_hours must be >= 1, got {self.block_half_hours}"
+            )
+        n = self.frames_per_half_hour
+        if n < 1 or HALF_HOUR_MINUTES % n:
+            raise ValueError(
+                f"colocation.frames_per_half_hour must divide {HALF_HOUR_MINUTES} minutes, got {n}"
+            )
+        if self.lag_minutes % self.frame_minutes:
+            raise ValueError(
+                f"colocation.lag_minutes must be a multiple of the frame length "
+                f"({self.frame_minutes} min), got {self.lag_minutes}"
+            )
+        if self.max_rate <= 0:
+            raise ValueError(f"colocation.max_rate must be > 0, got {self.max_rate}")
+
+    @property
+    def frame_minutes(self) -> int:
+        """Length of one radar frame (accumulation period), minutes."""
+        return HALF_HOUR_MINUTES // self.frames_per_half_hour
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any] | None) -> ColocationConfig:
+        """Build from Kedro parameters; unknown keys are an error (typos must not pass).
+
+        Args:
+            params: Mapping of attribute names to values (missing ones take defaults).
+
+        Returns:
+            The configuration.
+
+        Raises:
+            ValueError: For an unknown key or an invalid value.
+        """
+        params = dict(params or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(
+                f"Unknown colocation parameters {sorted(unknown)}; known: {sorted(known)}"
+            )
+        return cls(**params)

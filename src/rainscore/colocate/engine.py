@@ -1,0 +1,307 @@
+"""The streaming colocation engine: radar inventory → radar on the IMERG grid, per half hour.
+
+Conventions (see ``docs/colocation.md``):
+
+- Pairing: the IMERG half hour [T, T + 30 min) gets the radar frames whose accumulation lies
+  in [T + lag, T + lag + 30 min) (frames stamped T + lag + 5 … T + lag + 30 min for
+  5-minute frames); ``time`` is T.
+- Each frame is regridded as soon as it is read (area-conservative mean of its valid
+  pixels per cell, and the cell's valid fraction) and converted to mm/h: an accumulation of
+  ``a`` mm over ``N`` minutes is ``a · 60 / N`` mm/h (the remapping is linear, so converting
+  before or after it is the same).
+- ``rain`` (mm/h): per cell, the mean of the rates of the frames valid at that cell (a
+  frame is valid at a cell when at least one of its pixels there is valid); NaN when no
+  frame is.
+- ``valid_fraction`` (0–1): per cell, the mean over the ``frames_per_half_hour`` expected
+  frames of each frame's valid fraction, a missing frame counting 0; so it is 1 only when
+  all frames are present and fully valid.
+- ``n_frames``: frames read for the half hour (0 to ``frames_per_half_hour``); files that
+  could not be used are recorded in :attr:`ColocationResult.bad_frames` and count as
+  missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from tqdm.auto import tqdm
+
+from rainscore.colocate.block import (
+    BadFrame,
+    BlockResult,
+    BlockTask,
+    RadarFile,
+    Reader,
+    weights_for,
+)
+from rainscore.colocate.config import ColocationConfig
+from rainscore.colocate.executors import run_blocks
+from rainscore.colocate.pairing import HALF_HOUR, as_utc_naive, half_hours, paired_half_hour
+from rainscore.grids.imerg import Box
+from rainscore.grids.projected import ProjectedGrid
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("path", "end_time", "status")
+
+
+@dataclass
+class ColocationResult:
+    """Radar on the IMERG grid, and the radar files that could not be used.
+
+    Attributes:
+        dataset: ``rain`` (mm/h) and ``valid_fraction`` (time, lat, lon), ``n_frames``
+            (time).
+        bad_frames: ``(path, error)`` of every file that was skipped.
+    """
+
+    dataset: xr.Dataset
+    bad_frames: list[BadFrame] = field(default_factory=list)
+
+    def bad_frames_table(self) -> pd.DataFrame:
+        """The bad files as a table with columns ``path`` and ``error``."""
+        return pd.DataFrame(self.bad_frames, columns=list(BadFrame._fields))
+
+
+def default_reader(max_rate: float = 300.0) -> Reader:
+    """:func:`rainscore.io.open_radar` with the given impossible-rate limit."""
+    from rainscore.io import open_radar
+
+    return functools.partial(open_radar, max_rate=max_rate)
+
+
+def _frames_table(inventory: pd.DataFrame, config: ColocationConfig) -> pd.DataFrame:
+    """Rows of the inventory with their first and last paired half hours, in time order."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in inventory.columns]
+    if missing:
+        raise ValueError(
+            f"The radar inventory lacks the columns {missing}; it has {list(inventory.columns)}"
+        )
+    table = inventory.loc[inventory["end_time"].notna()].copy()
+    table["end_time"] = as_utc_naive(table["end_time"])
+    first_end = table["end_time"].to_numpy()
+    if "start_time" in table.columns:
+        start = as_utc_naive(table["start_time"])
+        known = ~np.isnat(start)
+        first_end = np.where(
+            known, start + np.timedelta64(config.frame_minutes, "m"), table["end_time"]
+        )
+    pair = functools.partial(
+        paired_half_hour, frame_minutes=config.frame_minutes, lag_minutes=config.lag_minutes
+    )
+    table["first_half_hour"] = pair(first_end)
+    table["last_half_hour"] = pair(table["end_time"].to_numpy())
+    return table.sort_values(["end_time", "path"], kind="stable").reset_index(drop=True)
+
+
+def _block_rows(table: pd.DataFrame, times: np.ndarray, size: int) -> Iterator[tuple]:
+    """``(half hours, row positions in table)`` of each time block, for ``ok`` rows."""
+    ok = np.flatnonzero((table["status"] == "ok").to_numpy())
+    first = table["first_half_hour"].to_numpy()[ok]
+    last = table["last_half_hour"].to_numpy()[ok]
+    for i in range(0, len(times), size):
+        block = times[i : i + size]
+        yield block, ok[(first <= block[-1]) & (last >= block[0])]
+
+
+def _plan(
+    table: pd.DataFrame,
+    times: np.ndarray,
+    box: Box,
+    cache_dir: str,
+    config: ColocationConfig,
+    reader: Reader,
+) -> Iterator[BlockTask]:
+    """The time blocks (``block_half_hours`` consecutive half hours) and their files."""
+    paths = table["path"].astype(str).to_numpy()
+    ends = table["end_time"].to_numpy()
+    grid_ids = table["grid_id"].to_numpy() if "grid_id" in table.columns else None
+    for block, rows in _block_rows(table, times, config.block_half_hours):
+        files = tuple(
+            RadarFile(
+                path=paths[r],
+                end_time=ends[r],
+                grid_id=grid_ids[r]
+                if grid_ids is not None and isinstance(grid_ids[r], str)
+                else None,
+            )
+            for r in rows
+        )
+        yield BlockTask(
+            times=block, files=files, box=box, cache_dir=cache_dir, config=config, reader=reader
+        )
+
+
+def _prepare_weights(table: pd.DataFrame, box: Box, cache_dir: str) -> None:
+    """Compute missing weights here, once, before workers need them (inventories with a
+    ``grid`` column of :meth:`ProjectedGrid.to_dict` JSON; otherwise workers do it).
+    """
+    if "grid" not in table.columns:
+        return
+    for grid_json in table.loc[table["status"] == "ok", "grid"].dropna().unique():
+        try:
+            grid = ProjectedGrid.from_dict(json.loads(grid_json))
+        except (ValueError, KeyError, TypeError) as err:
+            logger.warning("Inventory grid %r is not a grid definition (%s)", grid_json, err)
+            continue
+        weights_for(grid, box, cache_dir)
+
+
+def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.Dataset:
+    dims = ("time", "lat", "lon")
+    return xr.Dataset(
+        {
+            "rain": (
+                dims,
+                result.rain,
+                {
+                    "units": "mm/h",
+                    "long_name": "radar rain rate: mean over the half hour's valid frames of "
+                    "the area-conservative mean of valid pixels",
+                    "standard_name": "lwe_precipitation_rate",
+                },
+            ),
+            "valid_fraction": (
+                dims,
+                result.valid_fraction,
+                {
+                    "units": "1",
+                    "long_name": "valid radar area fraction, mean over the expected frames "
+                    "(missing frames count 0)",
+                },
+            ),
+            "n_frames": (
+                ("time",),
+                result.n_frames,
+                {"units": "1", "long_name": "number of radar frames read in the half hour"},
+            ),
+        },
+        coords={
+            "time": (
+                "time",
+                result.times,
+                {"standard_name": "time", "long_name": "start of the IMERG half hour (UTC)"},
+            ),
+            **box.coords(),
+        },
+        attrs={
+            "lag_minutes": config.lag_minutes,
+            "frames_per_half_hour": config.frames_per_half_hour,
+            "frame_minutes": config.frame_minutes,
+            "box": json.dumps(box.to_dict()),
+        },
+    )
+
+
+def iter_colocation(
+    inventory: pd.DataFrame,
+    box: Box,
+    *,
+    cache_dir: str | os.PathLike,
+    config: ColocationConfig | None = None,
+    reader: Reader | None = None,
+    start: np.datetime64 | pd.Timestamp | None = None,
+    end: np.datetime64 | pd.Timestamp | None = None,
+) -> Iterator[ColocationResult]:
+    """Colocate block by block: one result per time block, in time order.
+
+    Use this to write a long period to disk as it is computed (memory stays flat); see
+    :func:`colocate_radar` for the arguments.
+
+    Yields:
+        The :class:`ColocationResult` of each time block.
+    """
+    config = config or ColocationConfig()
+    reader = reader or default_reader(config.max_rate)
+    cache_dir = str(cache_dir)
+    table = _frames_table(inventory, config)
+    if start is None:
+        start = table["first_half_hour"].min() if len(table) else None
+    if end is None:
+        end = table["last_half_hour"].max() + HALF_HOUR if len(table) else None
+    if start is None or end is None:
+        times = np.array([], dtype="datetime64[ns]")
+    else:
+        times = half_hours(as_utc_naive([start])[0], as_utc_naive([end])[0])
+    if not len(times):
+        empty = BlockResult(
+            times=times,
+            rain=np.zeros((0, *box.shape), np.float32),
+            valid_fraction=np.zeros((0, *box.shape), np.float32),
+            n_frames=np.zeros(0, np.int16),
+        )
+        yield ColocationResult(_to_dataset(empty, box, config))
+        return
+    _prepare_weights(table, box, cache_dir)
+    tasks = _plan(table, times, box, cache_dir, config, reader)
+    n_files = sum(len(rows) for _, rows in _block_rows(table, times, config.block_half_hours))
+    with tqdm(total=n_files, desc="radar files", unit="file", disable=not config.progress) as bar:
+        per_file = bar.update if config.executor == "sequential" else None
+        for result in run_blocks(tasks, config, on_file=per_file):
+            if per_file is None:
+                bar.update(result.n_files)
+            yield ColocationResult(_to_dataset(result, box, config), result.bad_frames)
+
+
+def colocate_radar(
+    inventory: pd.DataFrame,
+    box: Box,
+    *,
+    cache_dir: str | os.PathLike,
+    config: ColocationConfig | None = None,
+    reader: Reader | None = None,
+    start: np.datetime64 | pd.Timestamp | None = None,
+    end: np.datetime64 | pd.Timestamp | None = None,
+) -> ColocationResult:
+    """Put radar frames on the IMERG grid of ``box``, half hour by half hour.
+
+    Files are streamed in time order, one at a time per worker; each frame is regridded as
+    soon as it is read and added into its half hour (module docstring: conventions).
+
+    Args:
+        inventory: Radar files: columns ``path``, ``end_time`` (end of the accumulation) and
+            ``status`` (only ``"ok"`` rows are read); optional ``start_time`` (multi-frame
+            files), ``grid_id`` (checked against each file) and ``grid`` (JSON, to compute
+            missing weights once before the workers start).
+        box: Target IMERG box.
+        cache_dir: Folder of the area-weights cache (shared by all workers).
+        config: Parameters (default :class:`ColocationConfig`).
+        reader: Reads one file (default :func:`rainscore.io.open_radar` with
+            ``config.max_rate``); must be picklable for parallel executors.
+        start: First IMERG half hour (default: the first one the inventory reaches).
+        end: End of the period, exclusive (default: after the last one it reaches).
+
+    Returns:
+        The colocated radar fields, ``time`` = start of each half hour from ``start`` to
+        ``end`` without gaps, and the files that were skipped.
+
+    Raises:
+        ValueError: If the inventory lacks a required column.
+        ColocationError: In strict mode, for the first file that cannot be used.
+    """
+    parts = list(
+        iter_colocation(
+            inventory,
+            box,
+            cache_dir=cache_dir,
+            config=config,
+            reader=reader,
+            start=start,
+            end=end,
+        )
+    )
+    dataset = (
+        xr.concat([p.dataset for p in parts], dim="time") if len(parts) > 1 else parts[0].dataset
+    )
+    bad = [b for p in parts for b in p.bad_frames]
+    if bad:
+        logger.warning("%d radar file(s) could not be used; see bad_frames", len(bad))
+    return ColocationResult(dataset, bad)

@@ -1,0 +1,55 @@
+"""Colocation parameters and the half-hour sums."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rainscore.colocate import ColocationConfig, HalfHourSums, rate_factor
+
+
+def test_from_dict_takes_the_parameters():
+    config = ColocationConfig.from_dict({"lag_minutes": 30, "executor": "dask", "workers": 3})
+    assert config.lag_minutes == 30
+    assert config.executor == "dask"
+    assert config.frame_minutes == 5
+    assert ColocationConfig.from_dict(None) == ColocationConfig()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"lag_minute": 30}, r"Unknown colocation parameters \['lag_minute'\]"),
+        ({"executor": "threads"}, "executor must be one of"),
+        ({"frames_per_half_hour": 7}, "must divide 30 minutes, got 7"),
+        ({"lag_minutes": 7}, r"multiple of the frame length \(5 min\), got 7"),
+        ({"workers": 0}, "workers must be >= 1"),
+        ({"block_half_hours": 0}, "block_half_hours must be >= 1"),
+    ],
+)
+def test_bad_parameters_are_refused(params, message):
+    with pytest.raises(ValueError, match=message):
+        ColocationConfig.from_dict(params)
+
+
+def test_rate_conversion():
+    assert rate_factor({"units": "mm", "accumulation_minutes": 5.0}, 5) == 12.0
+    assert rate_factor({"units": "mm", "accumulation_minutes": 15}, 15) == 4.0
+    assert rate_factor({"units": "mm/h"}, 5) == 1.0
+    with pytest.raises(ValueError, match="accumulation_minutes=15, expected 5-minute"):
+        rate_factor({"units": "mm", "accumulation_minutes": 15.0}, 5)
+    with pytest.raises(ValueError, match="units 'dBZ' are neither"):
+        rate_factor({"units": "dBZ"}, 5)
+
+
+def test_half_hour_sums_by_hand():
+    sums = HalfHourSums(2, (1, 2), frames_per_half_hour=6)
+    sums.add(0, np.array([[1.0, np.nan]]), np.array([[1.0, 0.0]]))
+    sums.add(0, np.array([[3.0, 5.0]]), np.array([[1.0, 0.5]]))
+    rain, fraction, n_frames = sums.compute()
+    np.testing.assert_allclose(rain[0], [[2.0, 5.0]])  # cell 2: only the frame valid there
+    np.testing.assert_allclose(fraction[0], [[2 / 6, 0.5 / 6]])  # 4 frames missing: 0
+    assert np.isnan(rain[1]).all()
+    np.testing.assert_array_equal(fraction[1], 0.0)
+    np.testing.assert_array_equal(n_frames, [2, 0])
+    assert rain.dtype == fraction.dtype == np.float32

@@ -1,0 +1,218 @@
+"""The streaming colocation engine, end to end on Météo-France-layout files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from rainscore.colocate import ColocationConfig, ColocationError, colocate_radar, iter_colocation
+from rainscore.grids.regrid import AreaWeights
+from rainscore.io import open_radar
+
+T0 = dt.datetime(2023, 6, 1, 12, 0)
+
+
+def minutes(m: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=m)
+
+
+def run(inventory, box, tmp_path, **params):
+    params.setdefault("progress", False)
+    return colocate_radar(
+        inventory, box, cache_dir=tmp_path / "weights", config=ColocationConfig(**params)
+    )
+
+
+def rainy_field(grid, seed: int) -> np.ndarray:
+    """Smooth positive rain (mm in 5 min) with zeros and a hole outside coverage."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0 : grid.ny, 0 : grid.nx]
+    field = rng.gamma(0.8, 0.3) * (1.0 + np.sin(xx / (4.0 + seed)) * np.cos(yy / 7.0))
+    field[field < 0.3] = 0.0
+    field[: 10 + seed, : 15 + 2 * seed] = np.nan
+    return field
+
+
+def test_frames_pair_with_their_half_hours(series, box, tmp_path):
+    for k in range(1, 25):  # 12:05 ... 14:00, frame k holds k/100 mm everywhere
+        series.add(minutes(5 * k), k / 100)
+    ds = run(series.inventory(), box, tmp_path).dataset
+    expected_times = pd.date_range("2023-06-01T12:00", periods=4, freq="30min")
+    np.testing.assert_array_equal(ds.time.values, expected_times.values)
+    # Half hour h holds frames 6h+1 ... 6h+6: mean k = 6h + 3.5, rate = 12 k/100 mm/h.
+    for h in range(4):
+        np.testing.assert_allclose(ds.rain[h].values, 0.12 * (6 * h + 3.5), rtol=1e-5)
+    np.testing.assert_array_equal(ds.n_frames.values, 6)
+    np.testing.assert_array_equal(ds.valid_fraction.values, 1.0)
+
+
+def test_a_lag_shifts_the_pairing(series, box, tmp_path):
+    for k in range(1, 13):
+        series.add(minutes(5 * k), k / 100)
+    ds = run(series.inventory(), box, tmp_path, lag_minutes=30).dataset
+    # The IMERG half hour 11:30 gets the radar frames of 12:00-12:30.
+    assert ds.time.values[0] == np.datetime64("2023-06-01T11:30")
+    np.testing.assert_allclose(ds.rain[0].values, 0.12 * 3.5, rtol=1e-5)
+    np.testing.assert_allclose(ds.rain[1].values, 0.12 * 9.5, rtol=1e-5)
+    assert ds.attrs["lag_minutes"] == 30
+
+
+def test_rain_uses_only_the_frames_valid_at_each_cell(series, box, grid, tmp_path):
+    _, lat = grid.lonlat()
+    north = lat > 46.33  # cell rows 3-4 (46.3-46.5 N): row 4 wholly, row 3 in part
+    for k in range(1, 7):
+        field = np.full(grid.shape, 0.1 if k <= 3 else 0.2)
+        if k > 3:
+            field[north] = np.nan  # the last three frames see nothing in the north
+        series.add(minutes(5 * k), field)
+    ds = run(series.inventory(), box, tmp_path).dataset
+    rain, fraction = ds.rain[0].values, ds.valid_fraction[0].values
+    np.testing.assert_allclose(rain[:2], 1.8, rtol=1e-5)  # mean of 1.2 ×3 and 2.4 ×3
+    np.testing.assert_allclose(fraction[:2], 1.0)
+    np.testing.assert_allclose(rain[4], 1.2, rtol=1e-5)  # only the first three frames
+    np.testing.assert_allclose(fraction[4], 0.5)  # (3 × 1 + 3 × 0) / 6
+    assert np.all((fraction[3] > 0.5) & (fraction[3] < 1.0))
+    assert ds.n_frames.values[0] == 6
+
+
+def test_missing_and_bad_files_count_as_missing_frames(series, box, tmp_path):
+    for k in (1, 2, 4, 5):  # 12:15 never arrived
+        series.add(minutes(5 * k), k / 100)
+    garbage = series.add(minutes(30), 0.5)
+    garbage.write_bytes(b"\x89HDF\r\n\x1a\n not really")
+    inventory = series.inventory()
+    skipped = series.folder / "RADAR_ALREADY_BAD.h5"  # flagged by ingestion: never opened
+    inventory.loc[len(inventory)] = {**inventory.iloc[0].to_dict(), "path": str(skipped)}
+    inventory.loc[len(inventory) - 1, "status"] = "bad"
+    result = run(inventory, box, tmp_path)
+    ds = result.dataset
+    assert ds.n_frames.values.tolist() == [4]
+    np.testing.assert_allclose(ds.rain[0].values, 0.12 * 3.0, rtol=1e-5)  # k = 1, 2, 4, 5
+    np.testing.assert_allclose(ds.valid_fraction[0].values, 4 / 6, rtol=1e-6)
+    assert [b.path for b in result.bad_frames] == [str(garbage)]
+    assert "ReaderError" in result.bad_frames[0].error
+    table = result.bad_frames_table()
+    assert table.columns.tolist() == ["path", "error"]
+    assert table["path"].tolist() == [str(garbage)]
+
+
+def test_strict_mode_stops_at_a_bad_file(series, box, tmp_path):
+    series.add(minutes(5), 0.1)
+    bad = series.add(minutes(10), 0.1)
+    bad.write_bytes(b"")
+    with pytest.raises(ColocationError, match=f"{bad}: ReaderError"):
+        run(series.inventory(), box, tmp_path, strict=True)
+
+
+def test_inconsistent_files_are_recorded(series, box, tmp_path):
+    a = series.add(minutes(5), 0.1)
+    b = series.add(minutes(10), 0.1)
+    series.add(minutes(15), 0.1)
+    inventory = series.inventory()
+    inventory.loc[inventory["path"] == str(a), "grid_id"] = "0123456789abcdef"
+    inventory.loc[inventory["path"] == str(b), "end_time"] = pd.Timestamp(minutes(20))
+    result = run(inventory, box, tmp_path)
+    errors = dict(result.bad_frames)
+    assert "is not the inventory's 0123456789abcdef" in errors[str(a)]
+    assert "the frame ends at 2023-06-01T12:10" in errors[str(b)]
+    assert result.dataset.n_frames.values.tolist() == [1]
+
+
+def test_the_numbers_are_the_regridded_frames(series, box, grid, tmp_path):
+    paths = [series.add(minutes(5 * k), rainy_field(grid, k)) for k in range(1, 7)]
+    ds = run(series.inventory(), box, tmp_path).dataset
+    weights = AreaWeights.build(grid, box)
+    rates, fractions = [], []
+    for path in paths:
+        mean, fraction = weights.regrid(open_radar(path).values.astype(np.float64))
+        rates.append(mean * 12.0)
+        fractions.append(fraction)
+    np.testing.assert_allclose(ds.rain[0].values, np.nanmean(rates, axis=0), rtol=1e-5)
+    np.testing.assert_allclose(ds.valid_fraction[0].values, np.mean(fractions, axis=0), atol=1e-6)
+    assert ds.valid_fraction[0].values[-1, 0] < 0.9  # the holes are in the north-west
+
+
+def test_output_conventions_and_an_explicit_period(series, box, tmp_path):
+    series.add(minutes(35), 0.1)
+    result = colocate_radar(
+        series.inventory(),
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(progress=False),
+        start=pd.Timestamp("2023-06-01T11:00"),
+        end=pd.Timestamp("2023-06-01T13:30"),
+    )
+    ds = result.dataset
+    assert ds.rain.dims == ds.valid_fraction.dims == ("time", "lat", "lon")
+    assert ds.n_frames.dims == ("time",)
+    assert ds.time.size == 5  # 11:00 ... 13:00, regular, without gaps
+    np.testing.assert_array_equal(ds.lat.values, box.lat)
+    np.testing.assert_array_equal(ds.lon.values, box.lon)
+    assert ds.lat.dtype == np.float64
+    assert ds.time.dtype == np.dtype("datetime64[ns]")
+    assert ds.rain.attrs["units"] == "mm/h"
+    assert ds.valid_fraction.attrs["units"] == "1"
+    assert "long_name" in ds.rain.attrs and "long_name" in ds.n_frames.attrs
+    assert ds.n_frames.values.tolist() == [0, 0, 0, 1, 0]
+    assert np.isnan(ds.rain.values[[0, 1, 2, 4]]).all()
+    np.testing.assert_allclose(ds.valid_fraction.values[3], 1 / 6, rtol=1e-6)
+    assert json.loads(ds.attrs["box"]) == box.to_dict()
+
+
+def test_blocks_stream_and_do_not_change_the_numbers(series, box, grid, tmp_path):
+    for k in range(1, 19):
+        series.add(minutes(5 * k), rainy_field(grid, k % 5))
+    inventory = series.inventory()
+    config = ColocationConfig(block_half_hours=1, progress=False)
+    blocks = list(iter_colocation(inventory, box, cache_dir=tmp_path / "w", config=config))
+    assert [b.dataset.time.size for b in blocks] == [1, 1, 1]
+    whole = run(inventory, box, tmp_path, block_half_hours=48).dataset
+    xr.testing.assert_identical(xr.concat([b.dataset for b in blocks], dim="time"), whole)
+
+
+def test_an_inventory_without_the_needed_columns_is_refused(box, tmp_path):
+    with pytest.raises(ValueError, match=r"lacks the columns \['status'\]"):
+        run(pd.DataFrame({"path": [], "end_time": []}), box, tmp_path)
+
+
+def test_an_empty_inventory_gives_an_empty_dataset(series, box, tmp_path):
+    ds = run(series.inventory(), box, tmp_path).dataset
+    assert ds.rain.shape == (0, *box.shape)
+
+
+def multi_frame_reader(path: str) -> xr.DataArray:
+    """Three 5-minute frames in one file, like a MeteoNet archive (1, 2, 3 mm)."""
+    one = open_radar(path)
+    ends = one["time"].values + np.array([0, 5, 10], dtype="timedelta64[m]")
+    values = np.stack([np.full(one.shape, v, np.float32) for v in (1.0, 2.0, 3.0)])
+    return xr.DataArray(
+        values,
+        dims=("time", "y", "x"),
+        coords={"time": ends},
+        attrs=one.attrs,
+    )
+
+
+def test_a_multi_frame_file_is_split_between_half_hours(series, box, tmp_path):
+    path = series.add(minutes(25), 0.0)  # frames ending 12:25, 12:30, 12:35
+    inventory = series.inventory()
+    inventory["end_time"] = pd.Timestamp(minutes(35))
+    inventory["start_time"] = pd.Timestamp(minutes(20))
+    result = colocate_radar(
+        inventory,
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(block_half_hours=1, progress=False),
+        reader=multi_frame_reader,
+    )
+    ds = result.dataset
+    assert result.bad_frames == []
+    assert ds.n_frames.values.tolist() == [2, 1]
+    np.testing.assert_allclose(ds.rain[0].values, 18.0, rtol=1e-6)  # (12 + 24) / 2
+    np.testing.assert_allclose(ds.rain[1].values, 36.0, rtol=1e-6)
+    assert str(path).endswith(".h5")

@@ -1,0 +1,83 @@
+"""The same numbers whatever runs the time blocks: sequential, processes, Dask."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import xarray as xr
+from dask.distributed import LocalCluster
+
+from rainscore.colocate import ColocationConfig, colocate_radar
+
+T0 = dt.datetime(2023, 6, 1, 12, 0)
+
+
+@pytest.fixture
+def radar_hours(series, grid):
+    """Two hours of frames with rain, holes that move, one unreadable file."""
+    rng = np.random.default_rng(7)
+    for k in range(1, 25):
+        field = rng.gamma(0.6, 0.4, grid.shape)
+        field[field < 0.2] = 0.0
+        field[: 5 + k % 4, : 20 + k % 3] = np.nan
+        path = series.add(T0 + dt.timedelta(minutes=5 * k), field)
+        if k == 9:
+            path.write_bytes(b"truncated")
+    return series.inventory()
+
+
+def colocate_with(inventory, box, cache_dir, **params):
+    config = ColocationConfig(block_half_hours=1, progress=False, **params)
+    return colocate_radar(inventory, box, cache_dir=cache_dir, config=config)
+
+
+@pytest.fixture
+def sequential(radar_hours, box, tmp_path):
+    return colocate_with(radar_hours, box, tmp_path / "weights")
+
+
+def assert_same(result, reference):
+    xr.testing.assert_identical(result.dataset, reference.dataset)
+    assert result.bad_frames == reference.bad_frames
+
+
+def test_the_reference_run(sequential):
+    ds = sequential.dataset
+    assert ds.n_frames.values.tolist() == [6, 5, 6, 6]
+    assert len(sequential.bad_frames) == 1
+    assert np.isfinite(ds.rain.values).mean() > 0.9
+
+
+def test_local_processes_give_the_same_numbers(radar_hours, box, tmp_path, sequential):
+    result = colocate_with(radar_hours, box, tmp_path / "weights", executor="processes")
+    assert_same(result, sequential)
+
+
+def test_a_dask_cluster_given_by_its_address_gives_the_same_numbers(
+    radar_hours, box, tmp_path, sequential
+):
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        result = colocate_with(
+            radar_hours,
+            box,
+            tmp_path / "weights",
+            executor="dask",
+            dask_scheduler=cluster.scheduler_address,
+        )
+    assert_same(result, sequential)
+
+
+def test_a_local_dask_cluster_gives_the_same_numbers(radar_hours, box, tmp_path, sequential):
+    result = colocate_with(
+        radar_hours,
+        box,
+        tmp_path / "weights",
+        executor="dask",
+        dask_scheduler="local",
+        dask_processes=False,
+    )
+    assert_same(result, sequential)
