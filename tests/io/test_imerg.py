@@ -332,3 +332,35 @@ def test_renamed_file_still_read_from_its_header(tmp_path, test_data_dir):
     ds = open_imerg(path, box=POLE_BOX)
     assert ds.attrs["version"] == "V07A"
     assert ds.time.values[0] == np.datetime64("2000-06-01T00:00:00", "ns")
+
+
+def test_v07_layout_labelled_v06(tmp_path, imerg_writer, name_factory):
+    path = imerg_writer(tmp_path, T0, name=name_factory(T0, version="V06B"), header_version="V06B")
+    with pytest.raises(ReaderError, match="V06B file has no variable 'Grid/precipitationCal'"):
+        open_imerg(path, box=SMALL_BOX)
+
+
+def test_subset_with_a_few_variables(tmp_path, imerg_nc4_writer, fields_factory):
+    fields = fields_factory((8, 10), seed=9)
+    only = {k: fields[k] for k in ("mw_source", "mw_observation_time")}
+    path = imerg_nc4_writer(
+        tmp_path, T0, fields=only, lat=SMALL_BOX.lat, lon=SMALL_BOX.lon, groups=True
+    )
+    ds = open_imerg(path, box=SMALL_BOX)
+    assert list(ds.data_vars) == ["mw_source", "mw_observation_time"]
+    np.testing.assert_array_equal(ds["mw_source"].values[0], fields["mw_source"])
+
+
+def test_every_truncation_is_a_reader_error(tmp_path, imerg_writer):
+    """Cut a file at many lengths: always a ReaderError naming the file, never a crash."""
+    source = imerg_writer(tmp_path, T0)
+    data = source.read_bytes()
+    (tmp_path / "cut").mkdir()
+    cut = tmp_path / "cut" / source.name
+    sizes = np.linspace(8, len(data) - 1, 25).astype(int)
+    for size in sizes:
+        cut.write_bytes(data[:size])
+        with pytest.raises(ReaderError) as err:
+            open_imerg(cut, box=SMALL_BOX)
+        assert err.value.reason == "unreadable", size
+        assert cut.name in str(err.value)

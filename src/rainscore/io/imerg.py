@@ -148,7 +148,7 @@ def _read_file(path: Path, *, box: Box, specs: list[ImergVariable], required: bo
         run = _detect_run(path, info, header)
         version = _detect_version(path, info, header, h5)
         major = version_number(version)
-        _check_groups(path, h5, major, info)
+        original = _check_groups(path, h5, major, info)
         times = _read_times(path, h5, header, info)
         lat_pos = _box_positions(path, h5, "lat", box.lat_index)
         lon_pos = _box_positions(path, h5, "lon", box.lon_index)
@@ -156,7 +156,9 @@ def _read_file(path: Path, *, box: Box, specs: list[ImergVariable], required: bo
         for spec in specs:
             dset, where = _find_dataset(h5, spec.path(major))
             if dset is None:
-                if required or spec.name == "precipitation":
+                # A PPS original always has the precipitation field: its absence means a
+                # mislabelled version (V07 names in a file called V06, or the reverse).
+                if required or (original and spec.name == "precipitation"):
                     raise ReaderError(
                         path,
                         "missing_variable",
@@ -166,6 +168,12 @@ def _read_file(path: Path, *, box: Box, specs: list[ImergVariable], required: bo
                 continue
             record.arrays[spec.name] = _read_box(path, dset, lat_pos, lon_pos, times.size, spec)
             record.sources[spec.name] = where
+    if not record.arrays:
+        raise ReaderError(
+            path,
+            "missing_variable",
+            f"{version} file holds none of the variables {[s.path(major) for s in specs]}",
+        )
     return record
 
 
@@ -228,20 +236,25 @@ def _detect_version(
     return version
 
 
-def _check_groups(path: Path, h5: h5py.File, major: int, info: ImergFileInfo | None) -> None:
-    """PPS originals must have the full group layout of their version; subsets need not."""
+def _check_groups(path: Path, h5: h5py.File, major: int, info: ImergFileInfo | None) -> bool:
+    """Check the group layout of a PPS original; return whether the file is one.
+
+    GES DISC subsets (``.nc4``, or variables flattened at the root) may lack groups.
+    """
     if info is not None and info.is_netcdf_subset:
-        return
-    needed = ["Grid", "Grid/Intermediate"] if major >= 7 else ["Grid"]
-    for group in needed:
+        return False
+    if not isinstance(h5.get("Grid"), h5py.Group) and (
+        "precipitation" in h5 or "precipitationCal" in h5
+    ):
+        return False  # a flattened netCDF subset renamed without .nc4
+    for group in ["Grid", "Grid/Intermediate"] if major >= 7 else ["Grid"]:
         if not isinstance(h5.get(group), h5py.Group):
-            if group == "Grid" and ("precipitation" in h5 or "precipitationCal" in h5):
-                return  # a flattened netCDF subset renamed without .nc4
             raise ReaderError(
                 path,
                 "missing_group",
                 f"V{major:02d} file has no group {group!r} (groups present: {list(h5.keys())})",
             )
+    return True
 
 
 def _find_dataset(h5: h5py.File, canonical: str) -> tuple[h5py.Dataset | None, str]:
