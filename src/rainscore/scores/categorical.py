@@ -1,0 +1,343 @@
+"""Categorical (yes/no) scores of rain events at thresholds, from 2 x 2 contingency tables.
+
+An event is a rain rate ``>= threshold`` (in both fields). Over the valid pixels of a map:
+``hits`` (both events), ``misses`` (observed only), ``false_alarms`` (forecast only) and
+``correct_negatives`` (neither). The scores follow Jolliffe and Stephenson (2012, ch. 3):
+
+- ``pod`` = H / (H + M), probability of detection;
+- ``far`` = F / (H + F), false alarm ratio;
+- ``csi`` = H / (H + M + F), critical success index (threat score);
+- ``ets`` = (H - H_r) / (H + M + F - H_r) with H_r = (H + M)(H + F) / N, equitable threat
+  score (Gilbert skill score; Schaefer 1990);
+- ``hss`` = 2 (H R - F M) / ((H + M)(M + R) + (H + F)(F + R)), Heidke skill score;
+- ``frequency_bias`` = (H + F) / (H + M).
+
+A score whose denominator is 0 is NaN, never 0. Maps that are both dry or too dry (see
+:mod:`rainscore.scores.wetness`) get NaN for every score; their counts are still reported.
+
+References:
+    Jolliffe, I. T. and Stephenson, D. B. (2012). *Forecast Verification: A Practitioner's
+    Guide in Atmospheric Science*, 2nd ed., Wiley, ch. 3.
+
+    Schaefer, J. T. (1990). The critical success index as an indicator of warning skill.
+    *Wea. Forecasting* 5, 570-575, doi:10.1175/1520-0434(1990)005<0570:TCSIAA>2.0.CO;2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from rainscore.scores.pairing import SPATIAL_DIMS, PairedFields, pair_fields
+from rainscore.scores.wetness import dryness
+
+__all__ = [
+    "CATEGORICAL_SCORES",
+    "CONTINGENCY_COUNTS",
+    "ContingencyAccumulator",
+    "categorical_scores",
+    "check_thresholds",
+]
+
+CONTINGENCY_COUNTS = ("hits", "misses", "false_alarms", "correct_negatives")
+"""Names of the four counts of a 2 x 2 contingency table."""
+
+CATEGORICAL_SCORES: dict[str, dict[str, str]] = {
+    "pod": {"long_name": "probability of detection", "units": "1"},
+    "far": {"long_name": "false alarm ratio", "units": "1"},
+    "csi": {"long_name": "critical success index", "units": "1"},
+    "ets": {"long_name": "equitable threat score (Gilbert skill score)", "units": "1"},
+    "hss": {"long_name": "Heidke skill score", "units": "1"},
+    "frequency_bias": {"long_name": "frequency bias (H + F) / (H + M)", "units": "1"},
+}
+"""Names and attributes of the categorical scores."""
+
+
+def check_thresholds(thresholds: Sequence[float], name: str = "thresholds") -> np.ndarray:
+    """Return thresholds as a float64 array; raise unless finite and strictly increasing.
+
+    Args:
+        thresholds: Rain rates (mm/h).
+        name: Name of the argument, for the error message.
+
+    Returns:
+        The thresholds as a 1-D float64 array.
+
+    Raises:
+        ValueError: Empty, not finite, or not strictly increasing.
+    """
+    values = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be a non-empty 1-D list of finite numbers, got {thresholds}")
+    if np.any(np.diff(values) <= 0):
+        raise ValueError(f"{name} must be strictly increasing, got {list(values)}")
+    return values
+
+
+def contingency_arrays(
+    forecast: np.ndarray, obs: np.ndarray, valid: np.ndarray, *, thresholds: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Contingency counts of ``(n_maps, n_pixels)`` arrays at each threshold.
+
+    Args:
+        forecast: Forecast rain rates, 0 where invalid.
+        obs: Observed rain rates, 0 where invalid.
+        valid: Validity of each pixel.
+        thresholds: Event thresholds (mm/h); events are ``>= threshold``.
+
+    Returns:
+        ``hits``, ``misses``, ``false_alarms``, ``correct_negatives``: int64 ``(n_maps, K)``.
+    """
+    n = forecast.shape[0]
+    counts = {name: np.zeros((n, thresholds.size), dtype=np.int64) for name in CONTINGENCY_COUNTS}
+    n_valid = np.count_nonzero(valid, axis=1)
+    for k, threshold in enumerate(thresholds):
+        event_f = (forecast >= threshold) & valid
+        event_o = (obs >= threshold) & valid
+        hits = np.count_nonzero(event_f & event_o, axis=1)
+        n_f = np.count_nonzero(event_f, axis=1)
+        n_o = np.count_nonzero(event_o, axis=1)
+        counts["hits"][:, k] = hits
+        counts["misses"][:, k] = n_o - hits
+        counts["false_alarms"][:, k] = n_f - hits
+        counts["correct_negatives"][:, k] = n_valid - n_f - n_o + hits
+    return counts
+
+
+def scores_from_counts(
+    hits: np.ndarray, misses: np.ndarray, false_alarms: np.ndarray, correct_negatives: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Categorical scores from contingency counts (any shape); NaN where undefined.
+
+    Args:
+        hits: Forecast and observed events.
+        misses: Observed but not forecast events.
+        false_alarms: Forecast but not observed events.
+        correct_negatives: Neither forecast nor observed.
+
+    Returns:
+        ``pod``, ``far``, ``csi``, ``ets``, ``hss``, ``frequency_bias`` as float64 arrays.
+    """
+    h, m, f, r = (
+        np.asarray(x, dtype=np.float64) for x in (hits, misses, false_alarms, correct_negatives)
+    )
+    total = h + m + f + r
+    hits_random = _ratio((h + m) * (h + f), total)
+    return {
+        "pod": _ratio(h, h + m),
+        "far": _ratio(f, h + f),
+        "csi": _ratio(h, h + m + f),
+        "ets": _ratio(h - hits_random, h + m + f - hits_random),
+        "hss": _ratio(2.0 * (h * r - f * m), (h + m) * (m + r) + (h + f) * (f + r)),
+        "frequency_bias": _ratio(h + f, h + m),
+    }
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, NaN where the denominator is 0 (never inf, never 0)."""
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    return np.divide(numerator, denominator, out=out, where=denominator != 0)
+
+
+def categorical_arrays(
+    forecast: np.ndarray,
+    obs: np.ndarray,
+    valid: np.ndarray,
+    *,
+    thresholds: np.ndarray,
+    wet_threshold: float,
+    min_wet_fraction: float,
+) -> dict[str, np.ndarray]:
+    """Counts, scores and dryness flags of ``(n_maps, n_pixels)`` arrays.
+
+    Args:
+        forecast: Forecast rain rates, 0 where invalid.
+        obs: Observed rain rates, 0 where invalid.
+        valid: Validity of each pixel.
+        thresholds: Event thresholds (mm/h).
+        wet_threshold: Rain rate (mm/h) from which a pixel is wet.
+        min_wet_fraction: Minimum wet fraction for a map's scores to count.
+
+    Returns:
+        Counts and scores ``(n_maps, K)``; ``n_valid``, ``wet_fraction``, ``both_dry``,
+        ``too_dry`` ``(n_maps,)``.
+    """
+    counts = contingency_arrays(forecast, obs, valid, thresholds=thresholds)
+    dry = dryness(
+        forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
+    )
+    scores = scores_from_counts(*(counts[c] for c in CONTINGENCY_COUNTS))
+    scored = dry.scored[:, None]
+    out: dict[str, np.ndarray] = dict(counts)
+    out.update({k: np.where(scored, v, np.nan) for k, v in scores.items()})
+    out.update(
+        n_valid=dry.n_valid,
+        wet_fraction=dry.wet_fraction,
+        both_dry=dry.both_dry,
+        too_dry=dry.too_dry,
+    )
+    return out
+
+
+def categorical_scores(
+    forecast: xr.DataArray,
+    obs: xr.DataArray,
+    *,
+    thresholds: Sequence[float] = (0.1, 0.5, 1.0, 2.0, 5.0),
+    mask: xr.DataArray | None = None,
+    wet_threshold: float = 0.1,
+    min_wet_fraction: float = 0.01,
+    reduce_dims: Sequence[Hashable] = SPATIAL_DIMS,
+) -> xr.Dataset:
+    """POD, FAR, CSI, ETS, HSS and frequency bias of rain events ``>= threshold``.
+
+    Contingency tables are counted over the valid pixels (mask True, both fields finite) of
+    each map, at each threshold; see the module docstring for the formulas. A map's scores
+    are NaN when it is both dry (no pixel ``>= wet_threshold`` in either field) or too dry
+    (``wet_fraction < min_wet_fraction``), and each score is NaN where its denominator is 0.
+
+    Args:
+        forecast: Forecast rain rates (mm/h); NaN = missing.
+        obs: Observed rain rates (mm/h); NaN = missing.
+        thresholds: Event thresholds (mm/h), strictly increasing.
+        mask: Optional boolean mask (True = scoreable).
+        wet_threshold: Rain rate (mm/h) from which a pixel is wet (for the dryness flags).
+        min_wet_fraction: Minimum fraction of valid pixels that are wet in either field for
+            the scores of a map to count.
+        reduce_dims: Dimensions to reduce over; the others (usually ``time``) are kept.
+
+    Returns:
+        Dataset with dims ``(*kept, threshold)``: the four counts and the six scores; and over
+        the kept dims: ``n_valid``, ``wet_fraction``, ``both_dry``, ``too_dry``.
+
+    Raises:
+        TypeError: Inputs are not DataArrays, or the mask is not boolean.
+        ValueError: Bad thresholds, mismatched inputs, or negative rain rates.
+
+    References:
+        Jolliffe, I. T. and Stephenson, D. B. (2012), *Forecast Verification*, 2nd ed., ch. 3.
+    """
+    thr = check_thresholds(thresholds)
+    _check_fraction(min_wet_fraction)
+    pair = pair_fields(forecast, obs, mask=mask, reduce_dims=reduce_dims)
+    arrays = pair.apply(
+        categorical_arrays,
+        flat=True,
+        thresholds=thr,
+        wet_threshold=wet_threshold,
+        min_wet_fraction=min_wet_fraction,
+    )
+    return _to_dataset(arrays, pair, thr, wet_threshold, min_wet_fraction)
+
+
+def _check_fraction(min_wet_fraction: float) -> None:
+    if not 0.0 <= min_wet_fraction <= 1.0:
+        raise ValueError(f"min_wet_fraction must be in [0, 1], got {min_wet_fraction}")
+
+
+def _to_dataset(
+    arrays: dict[str, np.ndarray],
+    pair: PairedFields,
+    thr: np.ndarray,
+    wet_threshold: float,
+    min_wet_fraction: float,
+) -> xr.Dataset:
+    coords = {"threshold": xr.Variable("threshold", thr, {"units": "mm/h"})}
+    attrs = dict(CATEGORICAL_SCORES)
+    attrs.update({c: {"long_name": f"number of {c.replace('_', ' ')}"} for c in CONTINGENCY_COUNTS})
+    data = {}
+    for name, values in arrays.items():
+        if values.ndim == 2:
+            data[name] = pair.to_dataarray(
+                values, extra_dims=("threshold",), extra_coords=coords, attrs=attrs[name]
+            )
+        else:
+            data[name] = pair.to_dataarray(values)
+    return xr.Dataset(
+        data,
+        attrs={
+            "event_definition": "rain rate >= threshold",
+            "wet_threshold": wet_threshold,
+            "min_wet_fraction": min_wet_fraction,
+        },
+    )
+
+
+@dataclass
+class ContingencyAccumulator:
+    """Streaming contingency tables: init, accumulate maps, merge partial tables, compute.
+
+    For aggregate scores over many maps (e.g. a season) without holding them all, in the
+    style of pysteps' ``det_cat_fct_init/accum/merge/compute``. Counts are summed over every
+    valid pixel of every map given to :meth:`accumulate`; no dryness gate is applied (dry maps
+    add correct negatives, as they should in an aggregate table).
+
+    Attributes:
+        thresholds: Event thresholds (mm/h).
+        counts: The four counts, int64 arrays of shape ``(K,)``.
+    """
+
+    thresholds: Sequence[float] = (0.1, 0.5, 1.0, 2.0, 5.0)
+    counts: dict[str, np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.thresholds = tuple(check_thresholds(self.thresholds).tolist())
+        k = len(self.thresholds)
+        self.counts = {c: np.zeros(k, dtype=np.int64) for c in CONTINGENCY_COUNTS}
+
+    def accumulate(
+        self, forecast: xr.DataArray, obs: xr.DataArray, *, mask: xr.DataArray | None = None
+    ) -> ContingencyAccumulator:
+        """Add the counts of all valid pixels of ``forecast`` against ``obs``.
+
+        Args:
+            forecast: Forecast rain rates (mm/h), any dims.
+            obs: Observed rain rates (mm/h), same dims and coordinates.
+            mask: Optional boolean mask (True = scoreable).
+
+        Returns:
+            ``self``, updated.
+        """
+        pair = pair_fields(forecast, obs, mask=mask, reduce_dims=tuple(forecast.dims))
+        counts = pair.apply(contingency_arrays, flat=True, thresholds=np.asarray(self.thresholds))
+        for name in CONTINGENCY_COUNTS:
+            self.counts[name] += counts[name].sum(axis=0)
+        return self
+
+    def merge(self, other: ContingencyAccumulator) -> ContingencyAccumulator:
+        """Return a new accumulator holding the counts of ``self`` and ``other``.
+
+        Args:
+            other: An accumulator with the same thresholds.
+
+        Returns:
+            The merged accumulator.
+
+        Raises:
+            ValueError: The thresholds differ.
+        """
+        if tuple(other.thresholds) != tuple(self.thresholds):
+            raise ValueError(
+                f"cannot merge contingency tables with thresholds {self.thresholds} "
+                f"and {other.thresholds}"
+            )
+        merged = ContingencyAccumulator(self.thresholds)
+        for name in CONTINGENCY_COUNTS:
+            merged.counts[name] = self.counts[name] + other.counts[name]
+        return merged
+
+    def compute(self) -> xr.Dataset:
+        """Scores of the accumulated table.
+
+        Returns:
+            Dataset with dim ``threshold``: the four counts and the six scores.
+        """
+        scores = scores_from_counts(*(self.counts[c] for c in CONTINGENCY_COUNTS))
+        data = {**self.counts, **scores}
+        return xr.Dataset(
+            {k: ("threshold", v) for k, v in data.items()},
+            coords={"threshold": ("threshold", np.asarray(self.thresholds), {"units": "mm/h"})},
+        )

@@ -1,0 +1,89 @@
+"""Wet and dry maps: the flags that decide whether a score is defined.
+
+A pixel is *wet* when it is valid and **either** field is ``>= wet_threshold`` (the union of
+the forecast and observed rain areas, as in the "single conditioning" of pysteps). A map is
+*both dry* when it has no wet pixel: ratio scores are then undefined and get NaN, never 0.
+A map is *too dry* when it has wet pixels but fewer than ``min_wet_fraction`` of its valid
+pixels are wet: categorical and FSS scores of such a map are NaN too, because a handful of
+pixels makes them noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Dryness", "dryness", "wet_pixels"]
+
+
+def wet_pixels(
+    forecast: np.ndarray, obs: np.ndarray, valid: np.ndarray, wet_threshold: float
+) -> np.ndarray:
+    """Boolean array: valid and either field ``>= wet_threshold``.
+
+    Args:
+        forecast: Forecast rain rates, 0 where invalid.
+        obs: Observed rain rates, 0 where invalid.
+        valid: Validity of each pixel.
+        wet_threshold: Rain rate (mm/h) from which a pixel is wet.
+
+    Returns:
+        The wet pixels, same shape as the inputs.
+    """
+    return valid & ((forecast >= wet_threshold) | (obs >= wet_threshold))
+
+
+@dataclass(frozen=True)
+class Dryness:
+    """Per-map wet/dry flags (arrays of shape ``(n_maps,)``).
+
+    Attributes:
+        n_valid: Number of valid pixels.
+        n_wet: Number of wet pixels (either field ``>= wet_threshold``).
+        wet_fraction: ``n_wet / n_valid`` (NaN where no pixel is valid).
+        both_dry: No wet pixel in either field (also True where no pixel is valid).
+        too_dry: Not both dry, but ``wet_fraction < min_wet_fraction``.
+    """
+
+    n_valid: np.ndarray
+    n_wet: np.ndarray
+    wet_fraction: np.ndarray
+    both_dry: np.ndarray
+    too_dry: np.ndarray
+
+    @property
+    def scored(self) -> np.ndarray:
+        """Maps whose categorical and FSS scores count (neither both dry nor too dry)."""
+        return ~(self.both_dry | self.too_dry)
+
+
+def dryness(
+    forecast: np.ndarray,
+    obs: np.ndarray,
+    valid: np.ndarray,
+    *,
+    wet_threshold: float,
+    min_wet_fraction: float = 0.0,
+) -> Dryness:
+    """Count valid and wet pixels per map and flag dry maps.
+
+    Args:
+        forecast: ``(n_maps, ...)`` forecast rain rates, 0 where invalid.
+        obs: Observed rain rates, same shape.
+        valid: Validity, same shape.
+        wet_threshold: Rain rate (mm/h) from which a pixel is wet.
+        min_wet_fraction: Minimum fraction of wet pixels for a map to be scored.
+
+    Returns:
+        The flags of each map.
+    """
+    n = forecast.shape[0]
+    wet = wet_pixels(forecast, obs, valid, wet_threshold).reshape(n, -1)
+    n_valid = np.count_nonzero(valid.reshape(n, -1), axis=1)
+    n_wet = np.count_nonzero(wet, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wet_fraction = np.where(n_valid > 0, n_wet / np.maximum(n_valid, 1), np.nan)
+    both_dry = n_wet == 0
+    too_dry = ~both_dry & (wet_fraction < min_wet_fraction)
+    return Dryness(n_valid, n_wet, wet_fraction, both_dry, too_dry)
