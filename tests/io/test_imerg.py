@@ -304,15 +304,17 @@ def test_mixed_runs_are_refused(tmp_path, imerg_writer):
         open_imerg([a, b], box=SMALL_BOX)
 
 
-def test_requested_variable_missing(tmp_path, imerg_writer, fields_factory):
+def test_variable_missing_from_an_original(tmp_path, imerg_writer, fields_factory):
+    """V06/V07 PPS files always hold the ten variables: one missing is a damaged file."""
     fields = fields_factory((8, 10), seed=8)
     del fields["ir_influence"]
     path = imerg_writer(tmp_path, T0, fields=fields)
-    ds = open_imerg(path, box=SMALL_BOX)  # variables=None: what is there
-    assert "ir_influence" not in ds
-    with pytest.raises(ReaderError, match="Grid/Intermediate/IRinfluence") as err:
-        open_imerg(path, box=SMALL_BOX, variables=["precipitation", "ir_influence"])
-    assert err.value.reason == "missing_variable"
+    for variables in (None, ["precipitation", "ir_influence"]):
+        with pytest.raises(ReaderError, match="Grid/Intermediate/IRinfluence") as err:
+            open_imerg(path, box=SMALL_BOX, variables=variables)
+        assert err.value.reason == "missing_variable"
+    ds = open_imerg(path, box=SMALL_BOX, variables=["precipitation"])
+    assert list(ds.data_vars) == ["precipitation"]
 
 
 def test_unexpected_units(tmp_path, imerg_writer):
@@ -364,3 +366,27 @@ def test_every_truncation_is_a_reader_error(tmp_path, imerg_writer):
             open_imerg(cut, box=SMALL_BOX)
         assert err.value.reason == "unreadable", size
         assert cut.name in str(err.value)
+
+
+def test_corrupt_bytes_never_give_silent_wrong_values(tmp_path, imerg_writer, fields_factory):
+    """Overwrite 64 bytes at many places: a ReaderError, or exactly the original values
+    (the damage is somewhere the reader does not look, e.g. another chunk)."""
+    source = imerg_writer(tmp_path, T0, fields=fields_factory((8, 10), seed=12))
+    reference = open_imerg(source, box=SMALL_BOX)
+    data = source.read_bytes()
+    (tmp_path / "bad").mkdir()
+    bad = tmp_path / "bad" / source.name
+    rng = np.random.default_rng(0)
+    errors = []
+    for offset in np.linspace(0, len(data) - 64, 30).astype(int):
+        damaged = bytearray(data)
+        damaged[offset : offset + 64] = rng.integers(0, 256, 64, dtype=np.uint8).tobytes()
+        bad.write_bytes(bytes(damaged))
+        try:
+            ds = open_imerg(bad, box=SMALL_BOX)
+        except ReaderError as err:
+            errors.append(str(err))
+            continue
+        xr.testing.assert_identical(ds.drop_attrs(), reference.drop_attrs())
+    assert len(errors) >= 5
+    assert all(bad.name in e for e in errors)

@@ -216,6 +216,15 @@ def test_size_disagreeing_with_array(mf_window):
         open_radar(path)
 
 
+def test_unusable_projection(mf_window):
+    path, _ = mf_window
+    with h5py.File(path, "a") as h5:
+        h5["where"].attrs["projdef"] = np.bytes_("+proj=nonsense +units=m")
+    with pytest.raises(ReaderError, match=r"where/projdef '\+proj=nonsense") as err:
+        open_radar(path)
+    assert err.value.reason == "inconsistent"
+
+
 def test_missing_dataset_group(tmp_path):
     path = tmp_path / NAME
     with h5py.File(path, "w") as h5:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from os import PathLike
 
-#: Short codes for :attr:`ReaderError.reason`, stable enough for reports and tables.
+#: The short codes the readers use for :attr:`ReaderError.reason` (stable, for reports).
 REASONS = (
     "bad_name",
     "empty",
@@ -27,8 +27,8 @@ class ReaderError(ValueError):
 
     Args:
         path: The file at fault.
-        reason: One of :data:`REASONS` (``"empty"``, ``"missing_group"``, …), a short code
-            for inventories and ingestion reports.
+        reason: A short code for inventories and ingestion reports; the readers use those
+            of :data:`REASONS` (``"empty"``, ``"missing_group"``, …).
         detail: What is wrong, naming the group, variable or attribute and its value.
 
     Attributes:
@@ -38,12 +38,10 @@ class ReaderError(ValueError):
     """
 
     def __init__(self, path: str | PathLike, reason: str, detail: str) -> None:
-        if reason not in REASONS:
-            raise ValueError(f"Unknown ReaderError reason {reason!r}; use one of {REASONS}")
         self.path = str(path)
         self.reason = reason
         self.detail = detail
-        super().__init__(f"{self.path}: {detail} [{reason}]")
+        super().__init__(f"{self.path}: {detail}")
 
     def __reduce__(self):
         return (type(self), (self.path, self.reason, self.detail))

@@ -70,7 +70,7 @@ def open_hdf5(path: str | PathLike) -> Iterator[h5py.File]:
         raise ReaderError(path, "unreadable", f"cannot open as HDF5{hint}: {err}") from None
     try:
         yield h5
-    except OSError as err:
+    except (OSError, RuntimeError) as err:  # h5py raises RuntimeError on corrupt metadata
         raise ReaderError(
             path, "unreadable", f"HDF5 read failed (truncated or corrupt file?): {err}"
         ) from None

@@ -156,9 +156,10 @@ def _read_file(path: Path, *, box: Box, specs: list[ImergVariable], required: bo
         for spec in specs:
             dset, where = _find_dataset(h5, spec.path(major))
             if dset is None:
-                # A PPS original always has the precipitation field: its absence means a
-                # mislabelled version (V07 names in a file called V06, or the reverse).
-                if required or (original and spec.name == "precipitation"):
+                # A PPS original always has the precipitation field (its absence means a
+                # mislabelled version: V07 names in a file called V06, or the reverse), and
+                # from V06 on all the others: a missing one is a damaged file.
+                if required or (original and (spec.name == "precipitation" or major >= 6)):
                     raise ReaderError(
                         path,
                         "missing_variable",

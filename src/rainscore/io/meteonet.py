@@ -172,7 +172,7 @@ def _frame_times(path: Path, dates: np.ndarray, n_frames: int) -> list[dt.dateti
     for d in dates.reshape(-1):
         if not isinstance(d, dt.datetime):
             raise ReaderError(path, "inconsistent", f"dates holds {d!r}, not a datetime")
-        times.append(d.replace(tzinfo=None) if d.tzinfo is None else _naive_utc(d))
+        times.append(d if d.tzinfo is None else _naive_utc(d))
     if len(times) != n_frames:
         raise ReaderError(path, "inconsistent", f"{len(times)} dates for {n_frames} frames in data")
     if len(set(times)) != len(times):

@@ -24,6 +24,7 @@ import h5py
 import numpy as np
 import xarray as xr
 from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
 
 from rainscore.grids import METEOFRANCE_1KM, METEOFRANCE_500M, METEOFRANCE_PROJ, ProjectedGrid
 from rainscore.io.errors import ReaderError
@@ -155,7 +156,10 @@ def _to_xy(projdef: str) -> Transformer:
 
 @lru_cache(maxsize=64)
 def _is_meteofrance_crs(projdef: str) -> bool:
-    return CRS.from_user_input(projdef).equals(CRS.from_user_input(METEOFRANCE_PROJ))
+    try:
+        return CRS.from_user_input(projdef).equals(CRS.from_user_input(METEOFRANCE_PROJ))
+    except ProjError:
+        return False  # reported by _grid, which names the attribute
 
 
 def _snap(grid: ProjectedGrid) -> ProjectedGrid:
@@ -218,7 +222,7 @@ def _grid(
         )
     try:
         to_xy = _to_xy(projdef)
-    except Exception as err:  # pyproj raises CRSError and friends
+    except ProjError as err:
         raise ReaderError(path, "inconsistent", f"where/projdef {projdef!r}: {err}") from None
     dx, dy = values["xscale"], values["yscale"]
     x_min, y_max = to_xy.transform(values["UL_lon"], values["UL_lat"])
