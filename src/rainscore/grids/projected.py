@@ -86,10 +86,11 @@ class ProjectedGrid:
                 "crs": self.pyproj_crs.to_wkt(),
                 "nx": self.nx,
                 "ny": self.ny,
-                "x_min": round(self.x_min, 3),
-                "y_max": round(self.y_max, 3),
-                "dx": round(self.dx, 6),
-                "dy": round(self.dy, 6),
+                # + 0.0 turns -0.0 into 0.0, so both spellings of a zero give one id
+                "x_min": round(self.x_min, 3) + 0.0,
+                "y_max": round(self.y_max, 3) + 0.0,
+                "dx": round(self.dx, 6) + 0.0,
+                "dy": round(self.dy, 6) + 0.0,
             },
             sort_keys=True,
         )
