@@ -101,11 +101,6 @@ def test_coords_are_cf():
     np.testing.assert_array_equal(coords["lat"].values, DEFAULT_BOX.lat)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="round_coords rounds to 1e-6, finer than float32 resolves near 46 degrees: "
-    "float32 46.05 = 46.0499992 rounds to 46.049999 (58 of the 72 default-box latitudes)",
-)
 def test_round_coords_aligns_float32_coordinates():
     box = Box(46.0, 46.3, 2.0, 2.2)
     f32 = xr.DataArray(

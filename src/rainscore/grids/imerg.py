@@ -18,6 +18,7 @@ IMERG_RES = 0.1
 IMERG_NLON = 3600
 IMERG_NLAT = 1800
 COORD_DECIMALS = 6
+SNAP_DECIMALS = 4
 _EPS = 1e-6
 
 
@@ -32,21 +33,23 @@ def imerg_global_lat() -> np.ndarray:
 
 
 def round_coords(obj: xr.Dataset | xr.DataArray, dims: tuple[str, ...] = ("lat", "lon")):
-    """Return ``obj`` with its ``lat``/``lon`` coordinates as float64 rounded to 1e-6.
+    """Return ``obj`` with its ``lat``/``lon`` coordinates snapped to float64 values.
 
-    IMERG stores coordinates as float32: 46.05 comes back as 46.04999923706055. Aligning such
-    coordinates with float64 ones silently drops cells, so every gridded product is rounded
-    with this function before it meets another.
+    IMERG stores coordinates as float32: 46.05 comes back as 46.04999923706055, and near
+    ±180° a float32 is off by up to 8e-6°. Aligning such coordinates with float64 ones
+    silently drops cells. Every coordinate on the 0.1° lattice has two decimals, so rounding
+    to ``SNAP_DECIMALS`` (4) recovers it exactly from float32 anywhere on the globe; the
+    result is float64 and equal to its own rounding to 1e-6 (the stored convention).
 
     Args:
         obj: Dataset or DataArray with the coordinates to round.
         dims: Names of the coordinates to round (missing ones are ignored).
 
     Returns:
-        A new object with rounded float64 coordinates.
+        A new object with snapped float64 coordinates.
     """
     new = {
-        d: np.round(obj[d].values.astype(np.float64), COORD_DECIMALS)
+        d: np.round(np.round(obj[d].values.astype(np.float64), SNAP_DECIMALS), COORD_DECIMALS)
         for d in dims
         if d in obj.coords
     }
