@@ -20,8 +20,8 @@ import xarray as xr
 SPATIAL_DIMS: tuple[str, str] = ("lat", "lon")
 """Names of the two spatial dimensions of a rain map (DESIGN §3)."""
 
-MAPS_PER_CHUNK = 128
-"""Maps scored at once: bounds working memory (a few tens of MB for 72 x 104 maps)."""
+MAPS_PER_CHUNK = 16
+"""Maps scored at once: bounds working memory and keeps the arrays of a chunk in cache."""
 
 RAIN_RATE_UNITS = "mm/h"
 """The one spelling of rain-rate units that the thresholds of this package assume."""

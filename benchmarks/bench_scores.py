@@ -1,0 +1,180 @@
+"""Benchmark: rainscore.scores.score_maps against pysteps.verification, map by map.
+
+Scores the same seeded, realistic rain maps (72 x 104 cells: spatially correlated,
+intermittent, lognormal intensities; the forecast a displaced, noisy copy of the
+observation) with the full suite of ``score_maps`` and with pysteps called map by map for the
+same scores, and prints maps/s per family and overall, and the speed-ups.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scores.py [--maps 200] [--seed 0]
+
+pysteps (and scikit-image, which its SAL needs) is a benchmark/test-only dependency.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from scipy.special import ndtri  # noqa: E402
+
+from rainscore.scores import FAMILIES, ScoreConfig, score_maps  # noqa: E402
+
+TWO_YEARS = 35_040  # half-hourly maps
+
+
+def rain_maps(n_maps: int, seed: int, shape: tuple[int, int] = (72, 104)) -> tuple[np.ndarray, ...]:
+    """Seeded forecast/observation pairs ``(n_maps, ny, nx)`` in mm/h."""
+    rng = np.random.default_rng(seed)
+    ny, nx = shape
+    k = np.hypot(np.fft.fftfreq(ny)[:, None], np.fft.rfftfreq(nx)[None, :])
+    k[0, 0] = 1.0
+    spectrum = k**-1.6
+    spectrum[0, 0] = 0.0
+
+    def gaussian_field() -> np.ndarray:
+        z = np.fft.irfft2(np.fft.rfft2(rng.standard_normal((n_maps, ny, nx))) * spectrum, s=shape)
+        z -= z.mean(axis=(1, 2), keepdims=True)
+        return z / z.std(axis=(1, 2), keepdims=True)
+
+    z_obs = gaussian_field()
+    rho = rng.uniform(0.5, 0.95, (n_maps, 1, 1))
+    z_fc = rho * z_obs + np.sqrt(1.0 - rho**2) * gaussian_field()
+    shifts = rng.integers(-3, 4, (n_maps, 2))
+    z_fc = np.stack([np.roll(z, tuple(s), axis=(0, 1)) for z, s in zip(z_fc, shifts, strict=True)])
+    cut = ndtri(1.0 - rng.uniform(0.05, 0.5, (n_maps, 1, 1)))
+    mu = rng.uniform(-1.0, 0.5, (n_maps, 1, 1))
+    sigma = rng.uniform(0.6, 1.2, (n_maps, 1, 1))
+    obs = np.where(z_obs > cut, np.exp(mu + sigma * (z_obs - cut)), 0.0)
+    noise = rng.lognormal(0.0, 0.3, z_fc.shape)
+    fc = np.where(z_fc > cut, np.exp(mu + sigma * (z_fc - cut)) * noise, 0.0)
+    return fc, obs
+
+
+def as_maps(values: np.ndarray) -> xr.DataArray:
+    n, ny, nx = values.shape
+    return xr.DataArray(
+        values,
+        dims=("time", "lat", "lon"),
+        coords={
+            "time": np.datetime64("2024-06-01T00:00") + np.arange(n) * np.timedelta64(30, "m"),
+            "lat": np.round(42.85 + 0.1 * np.arange(ny), 6),
+            "lon": np.round(-2.75 + 0.1 * np.arange(nx), 6),
+        },
+        attrs={"units": "mm/h"},
+    )
+
+
+def pysteps_families(config: ScoreConfig) -> dict[str, Callable[[np.ndarray, np.ndarray], None]]:
+    """The same scores as ``score_maps``, computed by pysteps for one map."""
+    from pysteps.verification import det_cat_fct, det_cont_fct, fss
+    from pysteps.verification.salscores import sal
+
+    continuous = ["ME", "MAE", "RMSE", "corr_p", "corr_s"]
+
+    def kge(f: np.ndarray, o: np.ndarray, r: float) -> float:
+        alpha, beta = np.std(f) / np.std(o), np.mean(f) / np.mean(o)
+        return 1 - np.sqrt((r - 1) ** 2 + (alpha - 1) ** 2 + (beta - 1) ** 2)
+
+    def run_continuous(f: np.ndarray, o: np.ndarray) -> None:
+        for conditioning in (None, "single"):
+            out = det_cont_fct(
+                f, o, continuous, conditioning=conditioning, thr=config.wet_threshold
+            )
+            keep = (f > config.wet_threshold) | (o > config.wet_threshold)
+            ff, oo = (f, o) if conditioning is None else (f[keep], o[keep])
+            (ff - oo).sum() / oo.sum()  # relative bias
+            kge(ff, oo, out["corr_p"])
+
+    def run_categorical(f: np.ndarray, o: np.ndarray) -> None:
+        for t in config.thresholds:
+            det_cat_fct(f, o, t, scores=["POD", "FAR", "CSI", "ETS", "HSS", "BIAS"])
+
+    def run_fss(f: np.ndarray, o: np.ndarray) -> None:
+        for t in config.thresholds:
+            for w in config.windows:
+                fss(f, o, t, w)
+
+    def run_sal(f: np.ndarray, o: np.ndarray) -> None:
+        sal(f, o, thr_factor=config.sal_threshold_ratio, thr_quantile=config.sal_quantile)
+
+    return {
+        "continuous": run_continuous,
+        "categorical": run_categorical,
+        "fss": run_fss,
+        "sal": run_sal,
+    }
+
+
+def best_of(repeats: int, func: Callable[[], object]) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--maps", type=int, default=200, help="number of maps (default 200)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="best of N for rainscore")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+    fc, obs = rain_maps(args.maps, args.seed)
+    forecast, observed = as_maps(fc), as_maps(obs)
+    config = ScoreConfig()
+    print(
+        f"{args.maps} maps of {fc.shape[1]} x {fc.shape[2]} cells, seed {args.seed}, "
+        f"wet fraction {np.mean(obs >= 0.1):.2f}; {os.cpu_count()} CPUs, "
+        f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}, {platform.processor() or 'cpu'}"
+    )
+    print(f"thresholds {config.thresholds} mm/h, windows {config.windows} cells\n")
+
+    ours: dict[str, float] = {}
+    for family in FAMILIES:
+        family_config = ScoreConfig(families=(family,))
+        ours[family] = best_of(
+            args.repeats, lambda c=family_config: score_maps(forecast, observed, config=c)
+        )
+    ours["all (score_maps)"] = best_of(
+        args.repeats, lambda: score_maps(forecast, observed, config=config)
+    )
+
+    theirs: dict[str, float] = {}
+    for family, func in pysteps_families(config).items():
+        start = time.perf_counter()
+        for i in range(args.maps):
+            func(fc[i], obs[i])
+        theirs[family] = time.perf_counter() - start
+    theirs["all (score_maps)"] = sum(theirs.values())
+
+    header = f"{'family':<18}{'rainscore ms/map':>18}{'maps/s':>10}"
+    header += f"{'pysteps ms/map':>16}{'maps/s':>10}{'speed-up':>10}"
+    print(header)
+    for name, seconds in ours.items():
+        mine, ref = 1e3 * seconds / args.maps, 1e3 * theirs[name] / args.maps
+        print(
+            f"{name:<18}{mine:>18.3f}{1e3 / mine:>10.0f}{ref:>16.2f}{1e3 / ref:>10.1f}"
+            f"{ref / mine:>9.1f}x"
+        )
+    per_map = ours["all (score_maps)"] / args.maps
+    print(
+        f"\ntwo years ({TWO_YEARS} maps): rainscore {TWO_YEARS * per_map:.0f} s on one core, "
+        f"pysteps {TWO_YEARS * theirs['all (score_maps)'] / args.maps / 60:.0f} min"
+    )
+
+
+if __name__ == "__main__":
+    main()
