@@ -76,6 +76,10 @@ def as_maps(values: np.ndarray) -> xr.DataArray:
 
 def pysteps_families(config: ScoreConfig) -> dict[str, Callable[[np.ndarray, np.ndarray], None]]:
     """The same scores as ``score_maps``, computed by pysteps for one map."""
+    try:
+        import skimage  # noqa: F401  (pysteps' SAL needs it)
+    except ImportError as err:
+        raise SystemExit("pysteps' SAL needs scikit-image: pip install scikit-image") from err
     from pysteps.verification import det_cat_fct, det_cont_fct, fss
     from pysteps.verification.salscores import sal
 
