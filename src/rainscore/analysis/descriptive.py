@@ -34,6 +34,9 @@ class AnalysisConfig:
 
     Attributes:
         candidates: Score columns considered as target (in order of preference on ties).
+            Each must be monotone in map quality: a skill score (higher is better) or an
+            error (lower is better). Signed scores that are best at 0 (mean error, SAL's S
+            and A) cannot rank maps and are not candidates.
         min_coverage: Fraction of maps a candidate must leave defined to be recommended.
         n_bins: Number of quantile bins of a continuous covariate.
         higher_is_better: Candidates where a larger value is a better map (for the sign of
@@ -47,7 +50,6 @@ class AnalysisConfig:
         "pearson",
         "kge",
         "rmse",
-        "sal_s",
     )
     min_coverage: float = 0.5
     n_bins: int = 5

@@ -110,8 +110,9 @@ def value_summary(obj: xr.Dataset, *, variables: list[str]) -> pd.DataFrame:
     cols: dict[str, Any] = {"time": pd.DatetimeIndex(obj["time"].values)}
     for var in variables:
         da = obj[var]
-        cols[f"{var}_min"] = da.min(dim=("lat", "lon"), skipna=True).values
-        cols[f"{var}_max"] = da.max(dim=("lat", "lon"), skipna=True).values
+        spatial = [d for d in ("lat", "lon") if d in da.dims]
+        cols[f"{var}_min"] = da.min(dim=spatial, skipna=True).values if spatial else da.values
+        cols[f"{var}_max"] = da.max(dim=spatial, skipna=True).values if spatial else da.values
     return pd.DataFrame(cols)
 
 
@@ -132,9 +133,11 @@ def grid_suite(config: ExpectationConfig):
     e = gx.expectations
     suite = gx.ExpectationSuite(name="grid_summary")
     tol = 1e-6
+    for column, value in (("n_lat", box.shape[0]), ("n_lon", box.shape[1])):
+        suite.add_expectation(
+            e.ExpectColumnValuesToBeBetween(column=column, min_value=value, max_value=value)
+        )
     for column, value in (
-        ("n_lat", box.shape[0]),
-        ("n_lon", box.shape[1]),
         ("lat_first", float(box.lat[0])),
         ("lon_first", float(box.lon[0])),
         ("lat_step", IMERG_RES),
