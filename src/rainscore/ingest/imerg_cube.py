@@ -101,7 +101,8 @@ def build_imerg_cube(
             }
         )
     log = pd.DataFrame(rows, columns=LOG_COLUMNS)
-    log["status"] = log["status"].astype(object)
+    for column in ("product", "version", "status", "reason", "problem"):
+        log[column] = log[column].astype(object)
 
     product = config.imerg_product
     if product == "auto" and candidates:

@@ -1,0 +1,118 @@
+"""Ingestion → colocation → scoring on a tiny synthetic world, through the real catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from kedro.runner import SequentialRunner
+
+from rainscore.pipeline_registry import register_pipelines
+from rainscore.validation import ValidationError
+
+
+def test_ingestion_outputs(project) -> None:
+    catalog = project.run("ingestion")
+    cube = catalog.load("imerg_cube")
+    assert cube["precipitation"].dims == ("time", "lat", "lon")
+    assert cube.sizes == {"time": 12, "lat": 10, "lon": 15}
+    assert cube["precipitation"].attrs["units"] == "mm/h"
+    assert {"pmw_age_forward", "pmw_age_backward", "mw_source"} <= set(cube.data_vars)
+    assert pd.Timestamp(cube.time.values[0]) == pd.Timestamp("2024-06-10T12:00")
+    inventory = catalog.load("radar_inventory")
+    assert len(inventory) == 72
+    assert (inventory["status"] == "ok").all()
+    assert inventory["end_time"].iloc[0] == pd.Timestamp("2024-06-10T12:05")
+    report = catalog.load("ingestion_report")
+    assert report["imerg"]["read"] == 12
+    assert report["imerg"]["missing_times"] == []
+    assert report["radar"]["ok"] == 72
+
+
+def test_rerun_reads_only_new_files(project) -> None:
+    project.run("ingestion")
+    catalog = project.run("ingestion")
+    report = catalog.load("ingestion_report")
+    assert report["imerg"]["read"] == 0
+    assert report["imerg"]["reused_from_previous_run"] == 12
+    assert len(catalog.load("imerg_cube").time) == 12
+
+
+def test_bad_files_are_reported_and_skipped(project, world_copy) -> None:
+    imerg = sorted((world_copy / "imerg").rglob("3B-HHR*"))
+    radar = sorted((world_copy / "radar").rglob("*.h5"))
+    imerg[3].write_bytes(imerg[3].read_bytes()[:5000])  # truncated
+    radar[10].write_bytes(b"")  # empty
+    (radar[20].parent / "notes.h5").write_text("not hdf5")
+    project.config["imerg_raw"]["path"] = str(world_copy / "imerg")
+    project.config["radar_raw"]["path"] = str(world_copy / "radar")
+    catalog = project.run("ingestion")
+    report = catalog.load("ingestion_report")
+    skipped = {s["path"]: s for s in report["imerg"]["skipped"]}
+    assert str(imerg[3]) in skipped
+    assert str(imerg[3]) in skipped[str(imerg[3])]["problem"]
+    # the lost half hour is a gap on the regular axis, NaN in the cube
+    assert len(report["imerg"]["missing_times"]) == 1
+    cube = catalog.load("imerg_cube")
+    assert cube.sizes["time"] == 12
+    assert int(cube["precipitation"].isel(time=3).notnull().sum()) == 0
+    bad = {s["path"]: s["problem"] for s in report["radar"]["skipped"]}
+    assert str(radar[10]) in bad
+    assert "empty" in bad[str(radar[10])].lower()
+    assert str(radar[20].parent / "notes.h5") in bad
+    assert report["radar"]["ok"] == 71
+
+
+def test_strict_mode_stops_at_the_first_bad_file(project, world_copy) -> None:
+    imerg = sorted((world_copy / "imerg").rglob("3B-HHR*"))
+    imerg[5].write_bytes(b"")
+    project.config["imerg_raw"]["path"] = str(world_copy / "imerg")
+    project.config["radar_raw"]["path"] = str(world_copy / "radar")
+    project.params["ingestion"]["strict"] = True
+    with pytest.raises(ValueError, match=imerg[5].name):
+        project.run("ingestion")
+
+
+def test_colocation_and_scoring(project) -> None:
+    project.run("ingestion")
+    catalog = project.run("colocation")
+    assert catalog.load("colocation_validation")["success"] is True
+    pairs = catalog.load("colocated_pairs")
+    assert set(pairs.sizes.items()) == {("time", 12), ("lat", 10), ("lon", 15)}
+    for name in ("imerg", "radar", "mask", "valid_fraction", "n_frames", "quality_index"):
+        assert name in pairs
+    assert int(pairs["n_frames"].min()) == 6
+    assert pairs["mask"].values.mean() > 0.5  # mostly covered by radar inland
+
+    catalog = project.run("scoring")
+    scores = catalog.load("map_scores")
+    assert scores.index.name == "time"
+    assert len(scores) == 12
+    for column in ("fss_t1.0_w5", "csi_t1.0", "pearson", "sal_s", "pmw_age_mean", "true_regime"):
+        assert column in scores
+    local = catalog.load("local_error_maps")
+    assert local["local_fraction_error"].attrs["window"] == 5
+    finite = local["local_fraction_error"].values[np.isfinite(local["local_fraction_error"].values)]
+    assert finite.min() >= -1.0
+    assert finite.max() <= 1.0
+    analysis = catalog.load("scoring_analysis")
+    assert analysis["n_maps"] == 12
+    assert "score" in analysis["recommendation"]
+    assert catalog.load("map_scores_validation")["success"] is True
+
+
+def test_misaligned_radar_stops_the_run_with_a_report(project) -> None:
+    project.run("ingestion")
+    catalog = project.catalog()
+    pipeline = register_pipelines()["colocation"]
+    SequentialRunner().run(pipeline.only_nodes("colocate"), catalog)
+    radar = catalog.load("radar_on_imerg").load()
+    shifted = radar.assign_coords(lat=np.round(radar.lat.values + 0.05, 6))
+    catalog["radar_on_imerg"] = shifted  # a half-cell shift sneaks in
+    with pytest.raises(ValidationError, match=r"lat_identical failed"):
+        SequentialRunner().run(pipeline.only_nodes("validate_colocation", "pair_fields"), catalog)
+    report = catalog.load("colocation_validation")
+    assert report["success"] is False
+    assert any(f["check"] == "lat_identical" for f in report["failures"])
+    assert isinstance(shifted, xr.Dataset)
