@@ -35,6 +35,7 @@ from rainscore.scores.continuous import continuous_scores
 from rainscore.scores.neighbourhood import fss
 from rainscore.scores.object_based import sal
 from rainscore.scores.pairing import SPATIAL_DIMS, check_pair
+from rainscore.scores.parallel import score_maps_parallel
 from rainscore.scores.table import score_column, score_maps
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "sal",
     "score_column",
     "score_maps",
+    "score_maps_parallel",
 ]

@@ -18,18 +18,19 @@ from rainscore.analysis import (
     local_error_maps,
     map_features,
 )
-from rainscore.scores import ScoreConfig, score_maps
+from rainscore.scores import ScoreConfig, score_maps_parallel
 from rainscore.validation import ValidationReport, validate_map_scores
 
 
 def score_pairs(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> pd.DataFrame:
     """Every score of every colocated map (one row per time)."""
-    config = ScoreConfig.from_dict(scoring["scores"])
-    return score_maps(
+    return score_maps_parallel(
         colocated_pairs["imerg"],
         colocated_pairs["radar"],
         mask=colocated_pairs["mask"],
-        config=config,
+        config=ScoreConfig.from_dict(scoring["scores"]),
+        workers=int(scoring["workers"]),
+        block_size=int(scoring["block_maps"]),
     )
 
 

@@ -1,0 +1,43 @@
+"""Scoring in time blocks on processes gives the same table as one call."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from rainscore.scores import ScoreConfig, score_maps, score_maps_parallel
+
+
+def _fields(n: int = 30, seed: int = 0) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    rng = np.random.default_rng(seed)
+    coords = {
+        "time": pd.date_range("2024-01-01", periods=n, freq="30min"),
+        "lat": np.round(45.05 + 0.1 * np.arange(12), 6),
+        "lon": np.round(1.05 + 0.1 * np.arange(16), 6),
+    }
+    shape = (n, 12, 16)
+    wet = rng.uniform(size=shape) < 0.4
+    f = xr.DataArray(np.where(wet, rng.lognormal(0, 1, shape), 0.0), coords, ("time", "lat", "lon"))
+    o = xr.DataArray(np.where(wet, rng.lognormal(0, 1, shape), 0.0), coords, ("time", "lat", "lon"))
+    f.attrs["units"] = o.attrs["units"] = "mm/h"
+    mask = xr.DataArray(rng.uniform(size=shape) < 0.9, coords, ("time", "lat", "lon"))
+    return f, o, mask
+
+
+@pytest.mark.parametrize(("workers", "block_size"), [(1, 7), (2, 7), (2, 100)])
+def test_blocks_and_processes_change_nothing(workers: int, block_size: int) -> None:
+    f, o, mask = _fields()
+    config = ScoreConfig(windows=(1, 3), thresholds=(0.5, 2.0))
+    expected = score_maps(f, o, mask=mask, config=config)
+    got = score_maps_parallel(
+        f, o, mask=mask, config=config, workers=workers, block_size=block_size
+    )
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_bad_worker_count() -> None:
+    f, o, _ = _fields(n=3)
+    with pytest.raises(ValueError, match="workers"):
+        score_maps_parallel(f, o, workers=0)
