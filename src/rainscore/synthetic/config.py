@@ -63,7 +63,7 @@ def _dry() -> RegimeRain:
 
 
 def _stratiform() -> RegimeRain:
-    return RegimeRain(0.16, 0.9, 0.85, 3.1, 3.1, 30.0, 300.0, 45.0, 1.1, 190.0)
+    return RegimeRain(0.16, 0.9, 0.85, 3.1, 3.1, 30.0, 300.0, 25.0, 1.1, 190.0)
 
 
 def _convective() -> RegimeRain:
@@ -71,7 +71,7 @@ def _convective() -> RegimeRain:
 
 
 def _orographic() -> RegimeRain:
-    return RegimeRain(0.07, 1.2, 0.9, 3.2, 2.6, 25.0, 200.0, 35.0, 1.0, 220.0)
+    return RegimeRain(0.07, 1.2, 0.9, 3.2, 2.6, 25.0, 200.0, 25.0, 1.0, 220.0)
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,15 @@ class RadarConfig:
     Attributes:
         noise_log_sd: Standard deviation of the multiplicative lognormal noise per pixel
             and frame (mean-preserving).
-        calibration_sd_db: Standard deviation of each site's calibration offset, dB.
+        calibration_sd_db: Standard deviation of each site's fixed calibration offset, dB.
+        drift_sd_db: Standard deviation of each site's drifting offset, dB.
+        drift_timescale_h: Decorrelation time of the drift.
         max_range_km: Farthest range used by the composite.
         sea_range_km: Farthest range over sea (beyond it pixels are ``nodata``).
         elevation_deg: Lowest elevation angle of the beam.
         beamwidth_deg: Beam width.
         blocked_fraction: Beam-blockage fraction above which a pixel is ``nodata``.
+        max_beam_height_km: Beam height (above sea level) above which a pixel is ``nodata``.
         clutter_fraction: Fraction of covered pixels that are clutter-prone.
         clutter_probability: Probability that a clutter pixel echoes in a given frame.
         clutter_median_rate: Median of clutter echoes, mm/h.
@@ -195,11 +198,14 @@ class RadarConfig:
 
     noise_log_sd: float = 0.35
     calibration_sd_db: float = 0.7
+    drift_sd_db: float = 1.0
+    drift_timescale_h: float = 6.0
     max_range_km: float = 240.0
     sea_range_km: float = 100.0
     elevation_deg: float = 0.6
     beamwidth_deg: float = 1.0
     blocked_fraction: float = 0.6
+    max_beam_height_km: float = 4.0
     clutter_fraction: float = 2e-4
     clutter_probability: float = 0.15
     clutter_median_rate: float = 4.0
@@ -215,6 +221,8 @@ class ImergConfig:
         drizzle_rate: PMW retrievals miss rain below about this rate (mm/h).
         crossing_rate: PMW retrievals overestimate below and underestimate above this rate.
         pmw_noise_scale: Multiplies every sensor's retrieval noise.
+        pmw_noise_cells: Correlation length (Gaussian sd, cells) of the retrieval noise:
+            errors depend on the scene, so they are coherent over tens of km.
         ir_smoothing_cells: Gaussian smoothing (0.1° cells) of the IR view of the rain.
         ir_displacement_cells: Random displacement (sd, cells) of the IR view of the rain.
         ir_log_sd: Multiplicative noise of the IR estimate (spatially smooth).
@@ -223,6 +231,8 @@ class ImergConfig:
         ir_false_fraction: Fraction of dry cells (near rain) where IR places rain.
         ir_correlation: Expected correlation of IR with the truth (Kalman weight).
         morph_timescale_min: e-folding time of the morphed field's correlation.
+        morph_diffusion_cells: Gaussian smoothing (cells) applied at each half-hour morphing
+            step.
         motion_speed_error: Relative error of the motion vectors' speed (sd).
         motion_direction_error_deg: Error of their direction (sd, degrees).
         motion_error_timescale_h: Decorrelation time of those errors.
@@ -236,6 +246,7 @@ class ImergConfig:
     drizzle_rate: float = 0.2
     crossing_rate: float = 3.0
     pmw_noise_scale: float = 1.0
+    pmw_noise_cells: float = 2.5
     ir_smoothing_cells: float = 2.5
     ir_displacement_cells: float = 1.5
     ir_log_sd: float = 1.0
@@ -244,6 +255,7 @@ class ImergConfig:
     ir_false_fraction: float = 0.15
     ir_correlation: float = 0.3
     morph_timescale_min: float = 70.0
+    morph_diffusion_cells: float = 0.7
     motion_speed_error: float = 0.25
     motion_direction_error_deg: float = 20.0
     motion_error_timescale_h: float = 6.0
@@ -341,8 +353,12 @@ class WorldConfig:
         return json.loads(json.dumps(out))
 
 
-def _from_mapping(cls: type, params: Any, where: str) -> Any:
-    """Instantiate dataclass ``cls`` from a mapping, recursing into dataclass fields."""
+def _from_mapping(cls: type, params: Any, where: str, base: Any = None) -> Any:
+    """Instantiate dataclass ``cls`` from a mapping, recursing into dataclass fields.
+
+    Keys absent from ``params`` keep the value they have in ``base`` (or the field's
+    default), so nested sections may be given partially.
+    """
     if isinstance(params, cls):
         return params
     if cls is Box:
@@ -350,19 +366,31 @@ def _from_mapping(cls: type, params: Any, where: str) -> Any:
     if not isinstance(params, dict):
         raise ValueError(f"{where}: expected a mapping, got {type(params).__name__}")
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(params) - known)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(params) - set(fields))
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(known)}")
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(fields)}")
     kwargs = {}
     for name, value in params.items():
         hint = hints[name]
         if isinstance(hint, type) and (dataclasses.is_dataclass(hint) or hint is Box):
-            kwargs[name] = _from_mapping(hint, value, f"{where}.{name}")
+            default = _default(fields[name]) if base is None else getattr(base, name)
+            kwargs[name] = _from_mapping(hint, value, f"{where}.{name}", default)
         elif typing.get_origin(hint) is tuple and isinstance(value, list | tuple):
             kwargs[name] = tuple(float(v) for v in value)
         elif hint in (float, int) and value is not None:
             kwargs[name] = hint(value)
         else:
             kwargs[name] = value
+    if base is not None:
+        return dataclasses.replace(base, **kwargs)
     return cls(**kwargs)
+
+
+def _default(f: dataclasses.Field) -> Any:
+    """The default value of a dataclass field (``None`` if it has none)."""
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return None

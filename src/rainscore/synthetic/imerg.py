@@ -12,9 +12,10 @@
    false rain under part of the cloud shield around rain: low correlation, positive bias
    in light rain.
 3. **Morphing**: the last PMW field is carried forward half hour by half hour with motion
-   vectors that err in speed and direction (slowly varying errors), by bilinear shifts that
-   also smooth it; Late and Final also carry the next PMW field backward and combine both
-   with weights inversely proportional to their ages. Early is forward only, its motion
+   vectors that err in speed and direction (slowly varying errors), by bilinear shifts and
+   a small Gaussian diffusion per step that smooth it as it ages; Late and Final also carry
+   the next PMW field backward and combine both with weights inversely proportional to
+   their ages. Early is forward only, its motion
    errors are 30 % larger, and some overpasses arrive too late for it.
 4. **Kalman-like IR blending**: the morphed field's expected correlation decays as
    ``q_sensor · exp(−age / morph_timescale_min)``; the IR weight is
@@ -95,7 +96,7 @@ def pmw_retrieval(inputs: ImergInputs, config: ImergConfig, rng: np.random.Gener
     detected = rng.random(truth.shape) < p_detect
     b = _sensor_table("exponent")[sat]
     sigma = _sensor_table("noise_log_sd")[sat] * config.pmw_noise_scale
-    noise = _smooth_noise(rng, truth.shape, 1.0)
+    noise = _smooth_noise(rng, truth.shape, config.pmw_noise_cells)
     c = config.crossing_rate
     est = c * (np.maximum(truth, 0.0) / c) ** b * np.exp(sigma * noise - 0.5 * sigma**2)
     est = np.where(detected, est, 0.0)
@@ -162,8 +163,13 @@ def _propagate(
     d_rows: np.ndarray,
     d_cols: np.ndarray,
     backward: bool,
+    diffusion: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Carry the PMW fields in time; returns (morphed field, age in minutes, source quality)."""
+    """Carry the PMW fields in time; returns (morphed field, age in minutes, source quality).
+
+    Each half-hour step shifts the field bilinearly and smooths it with a Gaussian of
+    ``diffusion`` cells, so morphed fields lose fine structure as they age.
+    """
     n = mw.shape[0]
     field = np.zeros(mw.shape, dtype=np.float32)
     age = np.full(mw.shape, _NEVER, dtype=np.float32)
@@ -182,6 +188,8 @@ def _propagate(
             sign = -1.0 if backward else 1.0
             move = (sign * d_rows[k], sign * d_cols[k])
             f = shift(field[prev], move, order=1, mode="nearest")
+            if diffusion > 0:
+                f = gaussian_filter(f, diffusion, mode="nearest")
             q = shift(qual[prev], move, order=1, mode="nearest")
             a = shift(age[prev], move, order=0, mode="nearest") + MINUTES
         seen = np.isfinite(mw[h])
@@ -250,12 +258,13 @@ def simulate_imerg(
     d_rows, d_cols = motion_vectors(inputs, config, rng, 1.3 if run == "early" else 1.0)
 
     tau = config.morph_timescale_min
-    fwd, age_f, q_f = _propagate(mw, quality, d_rows, d_cols, backward=False)
+    diffusion = config.morph_diffusion_cells
+    fwd, age_f, q_f = _propagate(mw, quality, d_rows, d_cols, False, diffusion)
     rho_f = q_f * np.exp(-age_f / tau)
     if run == "early":
         morph, rho_m = fwd, rho_f
     else:
-        bwd, age_b, q_b = _propagate(mw, quality, d_rows, d_cols, backward=True)
+        bwd, age_b, q_b = _propagate(mw, quality, d_rows, d_cols, True, diffusion)
         rho_b = q_b * np.exp(-age_b / tau)
         total = age_f + age_b
         w_f = np.where(total > 0, age_b / np.maximum(total, 1e-6), 1.0)

@@ -5,15 +5,19 @@ Each pixel of the radar window is served by the site of best quality
 (elevation ``elevation_deg``, width ``beamwidth_deg``, 4/3 Earth radius refraction) hidden
 by the synthetic terrain anywhere along the path from the site (computed on a 4 km grid and
 interpolated). A pixel is ``nodata`` (65535) when no site serves it within ``max_range_km``,
-when it lies at sea beyond ``sea_range_km``, or when its beam is blocked beyond
-``blocked_fraction``.
+when it lies at sea beyond ``sea_range_km``, when its beam is blocked beyond
+``blocked_fraction``, or when the beam is higher than ``max_beam_height_km`` above sea
+level (it overshoots the rain: behind the Alps, where even the mountain-top radars look
+over the crest, and at the far edge of the network).
 
 A covered raining pixel reads
 
-    truth × exp(−(r / L)²) × sqrt(1 − blockage) × calibration(site) × exp(σ ε − σ²/2),
+    truth × exp(−(r / L)²) × sqrt(1 − blockage) × 10^((c_s + d_s(t)) / 10) × exp(σ ε − σ²/2),
 
 with ``L`` the regime's ``vpr_range_km`` (beam overshooting shallow rain and the bright band:
-underestimation grows with range), a per-site calibration offset of a few tenths of dB, and a
+underestimation grows with range), a fixed calibration offset ``c_s`` of each site and a
+slowly drifting one ``d_s(t)`` (AR(1), a few hours: attenuation, wet radome, VPR changes —
+errors coherent over a radar's whole domain, which do not average out at 0.1°), and a
 mean-preserving lognormal noise per pixel and frame. A few clutter-prone pixels near the
 sites echo now and then. Values are 5-minute accumulations quantised to 0.01 mm.
 """
@@ -94,7 +98,7 @@ class RadarNetwork:
         range_m: Distance to the serving site, float32.
         blockage: Blocked fraction of the beam of the serving site, float32.
         covered: Pixels with valid data.
-        static_factor: ``sqrt(1 − blockage) × calibration(site)``, float32.
+        static_factor: ``sqrt(1 − blockage) × 10^(c_s / 10)``, float32.
         clutter: Flat indices of clutter-prone pixels.
         sites: The sites.
         calibration_db: Calibration offset of each site, dB.
@@ -199,11 +203,15 @@ class RadarNetwork:
 
         lon, lat = lonlat if lonlat is not None else grid.lonlat()
         land = land_mask(lon, lat)
+        beam_m = (
+            site_alt[safe] + range_m * np.tan(el) + range_m**2 / (2 * _EFFECTIVE_EARTH_RADIUS_M)
+        )
         covered = (
             (site >= 0)
             & (range_m <= max_range)
             & (land | (range_m <= config.sea_range_km * 1e3))
             & (b < config.blocked_fraction)
+            & (beam_m <= config.max_beam_height_km * 1e3)
         )
         calibration_db = rng.normal(0.0, config.calibration_sd_db, n_sites)
         static = np.sqrt(np.clip(1.0 - b, 0.0, 1.0)) * 10.0 ** (calibration_db[safe] / 10.0)
@@ -228,6 +236,7 @@ class RadarNetwork:
         self,
         rate: np.ndarray,
         vpr_range_km: float,
+        drift_db: np.ndarray,
         config: RadarConfig,
         rng: np.random.Generator,
     ) -> np.ndarray:
@@ -236,6 +245,7 @@ class RadarNetwork:
         Args:
             rate: True rate (mm/h) on the window, (ny, nx).
             vpr_range_km: Range scale of the underestimation for the current regime mix.
+            drift_db: Current calibration drift of each site, dB.
             config: Radar parameters.
             rng: Random generator (noise and clutter).
 
@@ -252,6 +262,7 @@ class RadarNetwork:
         exponent -= np.float32(0.5) * sigma * sigma
         r = self.range_m.ravel()[wet] * np.float32(1.0 / (vpr_range_km * 1e3))
         exponent -= r * r
+        exponent += (np.log(10.0) / 10.0 * drift_db).astype(np.float32)[self.site.ravel()[wet]]
         counts = np.exp(exponent)
         counts *= self.static_factor.ravel()[wet]
         counts *= flat_rate[wet]
@@ -267,6 +278,19 @@ class RadarNetwork:
             clutter_counts = np.rint(clutter_rate * (FRAME_MINUTES / 60.0 / GAIN_MM))
             flat[idx] = np.maximum(flat[idx], np.clip(clutter_counts, 0, NODATA - 1))
         return out
+
+
+def calibration_drift(
+    n_sites: int, n_frames: int, config: RadarConfig, rng: np.random.Generator
+) -> np.ndarray:
+    """Drifting calibration offsets (dB) of every site at every frame, AR(1), (frames, sites)."""
+    a = np.exp(-FRAME_MINUTES / 60.0 / config.drift_timescale_h)
+    noise = rng.standard_normal((n_frames, n_sites)) * config.drift_sd_db
+    drift = np.empty((n_frames, n_sites))
+    drift[0] = noise[0]
+    for i in range(1, n_frames):
+        drift[i] = a * drift[i - 1] + np.sqrt(1.0 - a * a) * noise[i]
+    return drift
 
 
 def _frac_index(ex: np.ndarray, ey: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ from rainscore.synthetic.constellation import (
 )
 from rainscore.synthetic.imerg import ImergInputs, simulate_imerg
 from rainscore.synthetic.imerg_file import VARIABLES, imerg_relpath, write_imerg_file
-from rainscore.synthetic.radar import RadarNetwork
+from rainscore.synthetic.radar import RadarNetwork, calibration_drift
 from rainscore.synthetic.radar_file import corner_lonlat, radar_relpath, write_radar_file
 from rainscore.synthetic.rain import FrameParams, TruthRain, blend_params
 from rainscore.synthetic.terrain import ridge_height
@@ -213,6 +213,13 @@ class SyntheticWorld:
             if k >= first:
                 yield frame
 
+    @cached_property
+    def radar_network(self) -> RadarNetwork:
+        """The radar network's static maps on the window (coverage, range, blockage)."""
+        return RadarNetwork.build(
+            self.radar_grid, self.config.radar, self.rng("radar-static"), lonlat=self.window_lonlat
+        )
+
     # ------------------------------------------------------------------ PMW
     def overpasses(self, cell_lon: np.ndarray, cell_lat: np.ndarray) -> Overpasses:
         """PMW observations of the given cells over the simulated period (s since origin)."""
@@ -247,9 +254,7 @@ class SyntheticWorld:
         weights = AreaWeights.build(grid, box)
         regridder = weights.regridder()
         terrain_cells = weights.regrid(self.terrain)[0] / 1e3
-        network = RadarNetwork.build(
-            grid, cfg.radar, self.rng("radar-static"), lonlat=self.window_lonlat
-        )
+        network = self.radar_network
         corners = corner_lonlat(grid)
         lon2d, lat2d = np.meshgrid(box.lon, box.lat)
         passes = self.overpasses(lon2d.ravel(), lat2d.ravel())
@@ -275,6 +280,9 @@ class SyntheticWorld:
         first = self.n_spinup * FRAMES_PER_HALF_HOUR
         last = first + cfg.n_half_hours * FRAMES_PER_HALF_HOUR
         radar_rng = self.rng("radar-noise")
+        drift = calibration_drift(
+            len(network.sites), self.n_half_sim * FRAMES_PER_HALF_HOUR, cfg.radar, radar_rng
+        )
         bar = tqdm(
             total=self.n_half_sim * FRAMES_PER_HALF_HOUR,
             desc="synthetic truth + radar",
@@ -304,7 +312,7 @@ class SyntheticWorld:
                 )
                 if first <= k < last:
                     counts = network.observe(
-                        frame.rate, frame.params.vpr_range_km, cfg.radar, radar_rng
+                        frame.rate, frame.params.vpr_range_km, drift[k], cfg.radar, radar_rng
                     )
                     rel = radar_relpath(frame.end)
                     future = pool.submit(
