@@ -352,6 +352,14 @@ class AreaWeights:
         """The weights in float32, for float32 frames."""
         return self.matrix.astype(np.float32)
 
+    @cached_property
+    def _entry_pixels(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each matrix entry, its compact column (intp) and its full-frame pixel."""
+        compact = self.matrix.indices.astype(np.intp)
+        n_full = self.source.nx * self.source.ny
+        full_dtype = np.int32 if n_full < np.iinfo(np.int32).max else np.int64
+        return compact, self.pixels[compact].astype(full_dtype)
+
     def _matrix_for(self, dtype: np.dtype) -> sp.csr_matrix:
         return self._matrix32 if dtype == np.float32 else self.matrix
 
@@ -449,7 +457,7 @@ class Regridder:
         memo = self._memo
         if memo is not None and memo.dtype == dtype and np.array_equal(memo.valid, valid):
             if memo.matrix is None and nodata is None:
-                memo.matrix, memo.invalid = _drop_columns(matrix, w.pixels, valid, flat.size)
+                memo.matrix, memo.invalid = _drop_columns(w, matrix, valid)
             return total, memo.valid_area
         valid_area = matrix @ valid.astype(dtype)
         self._memo = _MaskMemo(dtype=dtype, valid=valid, valid_area=valid_area)
@@ -457,25 +465,24 @@ class Regridder:
 
 
 def _drop_columns(
-    matrix: sp.csr_matrix, pixels: np.ndarray, valid: np.ndarray, n_full: int
+    weights: AreaWeights, matrix: sp.csr_matrix, valid: np.ndarray
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """The weights on valid pixels only, with full-frame column indices; invalid pixels.
 
     Args:
-        matrix: Weights with compact columns (one per used pixel).
-        pixels: Full-frame index of each compact column.
+        weights: The area weights (for the pixel of each matrix entry).
+        matrix: ``weights.matrix`` in the precision of the frames.
         valid: Validity of each used pixel.
-        n_full: Number of pixels in a full frame.
     """
-    keep = valid[matrix.indices]
-    counts = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-    indices = pixels[matrix.indices[keep]]
-    index_dtype = np.int32 if n_full < np.iinfo(np.int32).max else np.int64
+    compact, full = weights._entry_pixels
+    keep = valid[compact]
+    kept_before = np.zeros(keep.size + 1, dtype=full.dtype)  # entries kept before each one
+    np.cumsum(keep, dtype=full.dtype, out=kept_before[1:])
     dropped = sp.csr_matrix(
-        (matrix.data[keep], indices.astype(index_dtype), counts[matrix.indptr].astype(index_dtype)),
-        shape=(matrix.shape[0], n_full),
+        (matrix.data[keep], full[keep], kept_before[matrix.indptr]),
+        shape=(matrix.shape[0], weights.source.nx * weights.source.ny),
     )
-    return dropped, pixels[~valid]
+    return dropped, weights.pixels[~valid]
 
 
 def cache_path(source: ProjectedGrid, box: Box, cache_dir: str | os.PathLike) -> Path:
