@@ -75,7 +75,7 @@ class ImergInputs:
 
 def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma: float) -> np.ndarray:
     """Unit-variance Gaussian noise, smoothed over ``sigma`` cells in the last two axes."""
-    noise = rng.standard_normal(shape).astype(np.float32)
+    noise = rng.standard_normal(shape, dtype=np.float32)
     if sigma > 0:
         noise = gaussian_filter(noise, sigma=(0,) * (len(shape) - 2) + (sigma, sigma))
         noise /= max(float(noise.std()), 1e-12)
@@ -83,14 +83,14 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple, sigma: float) -> np.nd
 
 
 def _sensor_table(name: str) -> np.ndarray:
-    return np.array([getattr(sat.sensor, name) for sat in CONSTELLATION], dtype=np.float64)
+    return np.array([getattr(sat.sensor, name) for sat in CONSTELLATION], dtype=np.float32)
 
 
 def pmw_retrieval(inputs: ImergInputs, config: ImergConfig, rng: np.random.Generator) -> np.ndarray:
     """PMW rain estimates of the selected overpasses (NaN where none), mm/h, float32."""
     have = inputs.mw_satellite >= 0
     sat = np.where(have, inputs.mw_satellite, 0)
-    truth = np.where(have, inputs.mw_truth, 0.0).astype(np.float64)
+    truth = np.where(have, inputs.mw_truth, np.float32(0.0)).astype(np.float32)
     drizzle = config.drizzle_rate
     p_detect = 1.0 / (1.0 + np.exp(-(truth - drizzle) / (0.25 * drizzle)))
     detected = rng.random(truth.shape) < p_detect
@@ -105,7 +105,7 @@ def pmw_retrieval(inputs: ImergInputs, config: ImergConfig, rng: np.random.Gener
 
 def ir_estimate(inputs: ImergInputs, config: ImergConfig, rng: np.random.Generator) -> np.ndarray:
     """The IR precipitation estimate, mm/h, float32 (H, n_lat, n_lon)."""
-    truth = inputs.truth.astype(np.float64)
+    truth = inputs.truth.astype(np.float32)
     sigma = config.ir_smoothing_cells
     smeared = gaussian_filter(truth, sigma=(0, sigma, sigma), mode="nearest")
     # Cloud tops are displaced from the rain below (parallax, tilted anvils).
@@ -118,7 +118,7 @@ def ir_estimate(inputs: ImergInputs, config: ImergConfig, rng: np.random.Generat
     ir = c * (smeared / c) ** config.ir_exponent * np.exp(s * noise - 0.5 * s * s)
     ir = np.where(smeared > 0.05, ir, 0.0)
     # Light false rain under part of the cloud shield around the rain.
-    shield = gaussian_filter((truth > 0.1).astype(np.float64), sigma=(0, 6, 6), mode="nearest")
+    shield = gaussian_filter((truth > 0.1).astype(np.float32), sigma=(0, 6, 6), mode="nearest")
     cirrus = _smooth_noise(rng, truth.shape, 2.0)
     false_rain = (
         (shield > 0.05) & (ir == 0) & (cirrus > np.quantile(cirrus, 1.0 - config.ir_false_fraction))

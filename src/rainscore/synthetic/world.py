@@ -90,6 +90,60 @@ class TruthFrame:
     params: FrameParams
 
 
+@dataclass
+class _HalfHourRecord:
+    """What the stream of frames leaves for the IMERG process, per simulated half hour."""
+
+    truth: np.ndarray
+    mw_truth: np.ndarray
+    mw_satellite: np.ndarray
+    mw_minute: np.ndarray
+    mw_time: np.ndarray  # s since the origin, float64
+    rain_u: np.ndarray
+    rain_v: np.ndarray
+    terrain_km: np.ndarray | None = None
+    start: np.datetime64 | None = None
+    lat: np.ndarray | None = None
+    lon: np.ndarray | None = None
+    n_overpasses: int = 0  # satellite passes over the box that the run uses
+
+    @classmethod
+    def empty(cls, n: int, shape: tuple[int, int]) -> _HalfHourRecord:
+        """Arrays for ``n`` half hours on cells of ``shape``, nothing seen yet."""
+        full = (n, *shape)
+        return cls(
+            truth=np.zeros(full, dtype=np.float32),
+            mw_truth=np.full(full, np.nan, dtype=np.float32),
+            mw_satellite=np.full(full, -1, dtype=np.int8),
+            mw_minute=np.full(full, np.nan, dtype=np.float32),
+            mw_time=np.full(full, np.nan),
+            rain_u=np.zeros(n),
+            rain_v=np.zeros(n),
+        )
+
+    def add_frame(self, h: int, cells: np.ndarray, params: FrameParams) -> None:
+        """Add one 5-minute frame's cell means and motion to half hour ``h``."""
+        self.truth[h] += cells / FRAMES_PER_HALF_HOUR
+        self.rain_u[h] += params.u / FRAMES_PER_HALF_HOUR
+        self.rain_v[h] += params.v / FRAMES_PER_HALF_HOUR
+
+    @property
+    def imerg_inputs(self) -> ImergInputs:
+        """The inputs of the IMERG process."""
+        return ImergInputs(
+            truth=self.truth,
+            mw_truth=self.mw_truth,
+            mw_satellite=self.mw_satellite,
+            mw_minute=self.mw_minute,
+            rain_u=self.rain_u,
+            rain_v=self.rain_v,
+            start=self.start,
+            lat=self.lat,
+            lon=self.lon,
+            terrain_km=self.terrain_km,
+        )
+
+
 class SyntheticWorld:
     """A synthetic world defined by a :class:`WorldConfig` (deterministic for its seed).
 
@@ -242,52 +296,62 @@ class SyntheticWorld:
             ``world``), ``path`` (relative to ``root``, POSIX), ``time`` (radar: end of
             accumulation; IMERG: start of the half hour; NaT otherwise) and ``bytes``.
         """
-        cfg = self.config
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         _remove_previous_world(root)
-        box = cfg.box
-        grid = self.radar_grid
-        n_lat, n_lon = box.shape
         logger.info("Writing %s to %s", self, root)
+        record, rows = self._simulate(root, progress)
+        fields = simulate_imerg(
+            record.imerg_inputs, self.config.imerg, self.config.imerg_run, self.rng("imerg")
+        )
+        rows += self._write_imerg(root, fields, progress)
+        rows.append(self._write_truth(root, record, fields))
+        rows.append(self._write_description(root, rows, record))
+        manifest = pd.DataFrame(rows, columns=["kind", "path", "time", "bytes"])
+        manifest["path"] = manifest["path"].map(lambda p: Path(p).as_posix())
+        manifest["time"] = pd.to_datetime(manifest["time"])
+        logger.info(
+            "Synthetic world written: %d radar files, %d IMERG files, %.1f MB",
+            int((manifest["kind"] == "radar").sum()),
+            self.config.n_half_hours,
+            manifest["bytes"].sum() / 1e6,
+        )
+        return manifest
 
+    @property
+    def _written(self) -> slice:
+        """The simulated half hours that are written (spin-up excluded)."""
+        return slice(self.n_spinup, self.n_spinup + self.config.n_half_hours)
+
+    def _simulate(self, root: Path, progress: bool) -> tuple[_HalfHourRecord, list[tuple]]:
+        """Stream the truth frames: write the radar files, record the 0.1° half hours."""
+        cfg = self.config
+        box, grid = cfg.box, self.radar_grid
         weights = AreaWeights.build(grid, box)
         regridder = weights.regridder()
-        terrain_cells = weights.regrid(self.terrain)[0] / 1e3
         network = self.radar_network
         corners = corner_lonlat(grid)
         lon2d, lat2d = np.meshgrid(box.lon, box.lat)
         passes = self.overpasses(lon2d.ravel(), lat2d.ravel())
         keep_pass = np.ones(int(passes.pass_id.max(initial=-1)) + 1, dtype=bool)
         if cfg.imerg_run == "early":
-            keep_pass &= self.rng("latency").random(keep_pass.size) >= (
-                cfg.imerg.early_missing_fraction
-            )
+            late = self.rng("latency").random(keep_pass.size) < cfg.imerg.early_missing_fraction
+            keep_pass &= ~late
+        record = _HalfHourRecord.empty(self.n_half_sim, box.shape)
+        record.terrain_km = weights.regrid(self.terrain)[0] / 1e3
+        record.start, record.lat, record.lon = self.origin, box.lat, box.lon
+        record.n_overpasses = int(keep_pass[np.unique(passes.pass_id)].sum())
+        rank = np.full(box.shape[0] * box.shape[1], np.inf)
+        cell_km = (111.0 * 0.1, 111.3 * 0.1 * np.cos(np.radians(np.mean(box.lat))))
 
-        shape = (self.n_half_sim, n_lat, n_lon)
-        truth = np.zeros(shape, dtype=np.float32)
-        mw_truth = np.full(shape, np.nan, dtype=np.float32)
-        mw_sat = np.full(shape, -1, dtype=np.int8)
-        mw_minute = np.full(shape, np.nan, dtype=np.float32)
-        mw_time = np.full(shape, np.nan, dtype=np.float64)  # s since origin
-        rain_u = np.zeros(self.n_half_sim)
-        rain_v = np.zeros(self.n_half_sim)
-        rank = np.full((n_lat * n_lon,), np.inf)
-        cell_km_lat = 111.0 * 0.1
-        cell_km_lon = 111.3 * 0.1 * np.cos(np.radians(np.mean(box.lat)))
-
-        rows: list[tuple] = []
+        n_frames = self.n_half_sim * FRAMES_PER_HALF_HOUR
         first = self.n_spinup * FRAMES_PER_HALF_HOUR
         last = first + cfg.n_half_hours * FRAMES_PER_HALF_HOUR
         radar_rng = self.rng("radar-noise")
-        drift = calibration_drift(
-            len(network.sites), self.n_half_sim * FRAMES_PER_HALF_HOUR, cfg.radar, radar_rng
-        )
+        drift = calibration_drift(len(network.sites), n_frames, cfg.radar, radar_rng)
+        rows: list[tuple] = []
         bar = tqdm(
-            total=self.n_half_sim * FRAMES_PER_HALF_HOUR,
-            desc="synthetic truth + radar",
-            unit="frame",
-            disable=not progress,
+            total=n_frames, desc="synthetic truth + radar", unit="frame", disable=not progress
         )
         # Radar files are deflated and written by a worker thread (zlib releases the GIL)
         # while the next frames are simulated; at most a few frames wait in memory.
@@ -298,18 +362,8 @@ class SyntheticWorld:
                 if k % FRAMES_PER_HALF_HOUR == 0:
                     rank[:] = np.inf
                 cells = regridder.regrid(frame.rate)[0].astype(np.float32)
-                truth[h] += cells / FRAMES_PER_HALF_HOUR
-                rain_u[h] += frame.params.u / FRAMES_PER_HALF_HOUR
-                rain_v[h] += frame.params.v / FRAMES_PER_HALF_HOUR
-                self._select_overpasses(
-                    passes,
-                    keep_pass,
-                    k,
-                    cells,
-                    (cell_km_lat, cell_km_lon),
-                    rank,
-                    (mw_truth[h], mw_sat[h], mw_minute[h], mw_time[h]),
-                )
+                record.add_frame(h, cells, frame.params)
+                self._select_overpasses(passes, keep_pass, k, cells, cell_km, rank, record)
                 if first <= k < last:
                     counts = network.observe(
                         frame.rate, frame.params.vpr_range_km, drift[k], cfg.radar, radar_rng
@@ -332,23 +386,15 @@ class SyntheticWorld:
                 bar.update()
             for future in pending:
                 future.result()
-        rows = [(kind, rel, t, f.result()) for kind, rel, t, f in rows]
+        return record, [(kind, rel, t, f.result()) for kind, rel, t, f in rows]
 
-        inputs = ImergInputs(
-            truth=truth,
-            mw_truth=mw_truth,
-            mw_satellite=mw_sat,
-            mw_minute=mw_minute,
-            rain_u=rain_u,
-            rain_v=rain_v,
-            start=self.origin,
-            lat=box.lat,
-            lon=box.lon,
-            terrain_km=terrain_cells,
-        )
-        fields = simulate_imerg(inputs, cfg.imerg, cfg.imerg_run, self.rng("imerg"))
-        written = slice(self.n_spinup, self.n_spinup + cfg.n_half_hours)
-        times = self.half_hours[written]
+    def _write_imerg(
+        self, root: Path, fields: dict[str, np.ndarray], progress: bool
+    ) -> list[tuple]:
+        """Write one IMERG file per written half hour."""
+        cfg = self.config
+        rows = []
+        times = self.half_hours[self._written]
         for i in tqdm(
             range(cfg.n_half_hours), desc="synthetic IMERG", unit="file", disable=not progress
         ):
@@ -358,24 +404,31 @@ class SyntheticWorld:
                 root / rel,
                 times[i],
                 {spec.name: fields[spec.name][h] for spec in VARIABLES},
-                box,
+                cfg.box,
                 run=cfg.imerg_run,
                 version=cfg.imerg_version,
                 gzip_level=cfg.imerg.gzip_level,
             )
             rows.append(("imerg", rel, times[i], (root / rel).stat().st_size))
+        return rows
 
-        age_f, age_b, sensor = pmw_ages(mw_time, fields["MWprecipSource"], self.n_half_sim)
+    def _write_truth(
+        self, root: Path, record: _HalfHourRecord, fields: dict[str, np.ndarray]
+    ) -> tuple:
+        """Write ``truth/truth.nc``."""
+        cfg = self.config
+        written = self._written
+        age_f, age_b, sensor = pmw_ages(record.mw_time, fields["MWprecipSource"], self.n_half_sim)
         ds = truth_dataset(
-            times,
-            box,
-            rain=truth[written],
+            self.half_hours[written],
+            cfg.box,
+            rain=record.truth[written],
             regime=self.regimes[written],
             pmw_age=age_f[written],
             pmw_age_backward=age_b[written],
             pmw_sensor=sensor[written],
-            wind_u=rain_u[written],
-            wind_v=rain_v[written],
+            wind_u=record.rain_u[written],
+            wind_v=record.rain_v[written],
             attrs={
                 "title": "Truth of a rainscore synthetic world",
                 "source": "rainscore.synthetic",
@@ -384,46 +437,37 @@ class SyntheticWorld:
                 "seed": int(cfg.seed),
                 "imerg_run": cfg.imerg_run,
                 "world_config": json_attr(cfg.to_dict()),
-                "radar_grid": json_attr(grid.to_dict()),
+                "radar_grid": json_attr(self.radar_grid.to_dict()),
                 "rainscore_version": rainscore.__version__,
             },
         )
-        truth_rel = Path("truth", "truth.nc")
-        write_truth_file(root / truth_rel, ds)
-        rows.append(("truth", truth_rel, np.datetime64("NaT"), (root / truth_rel).stat().st_size))
+        rel = Path("truth", "truth.nc")
+        write_truth_file(root / rel, ds)
+        return ("truth", rel, np.datetime64("NaT"), (root / rel).stat().st_size)
 
-        n_radar = sum(1 for r in rows if r[0] == "radar")
+    def _write_description(self, root: Path, rows: list[tuple], record: _HalfHourRecord) -> tuple:
+        """Write ``world.json``: config, seed, counts, radar grid, code version."""
+        cfg = self.config
+        regimes = self.regimes[self._written]
         description = {
             "config": cfg.to_dict(),
             "seed": int(cfg.seed),
             "counts": {
-                "radar_files": n_radar,
+                "radar_files": sum(1 for r in rows if r[0] == "radar"),
                 "imerg_files": int(cfg.n_half_hours),
                 "half_hours": int(cfg.n_half_hours),
                 "frames_simulated": int(self.n_half_sim * FRAMES_PER_HALF_HOUR),
-                "pmw_overpasses": int(keep_pass.sum()),
+                "pmw_passes": record.n_overpasses,
             },
-            "radar_grid": grid.to_dict(),
+            "radar_grid": self.radar_grid.to_dict(),
             "regimes": list(REGIMES),
-            "regime_counts": {
-                name: int(np.sum(self.regimes[written] == i)) for i, name in enumerate(REGIMES)
-            },
+            "regime_counts": {name: int(np.sum(regimes == i)) for i, name in enumerate(REGIMES)},
             "code_version": rainscore.__version__,
         }
-        world_rel = Path("world.json")
-        with atomic_path(root / world_rel) as tmp:
+        rel = Path("world.json")
+        with atomic_path(root / rel) as tmp:
             tmp.write_text(json.dumps(description, indent=2, sort_keys=True) + "\n")
-        rows.append(("world", world_rel, np.datetime64("NaT"), (root / world_rel).stat().st_size))
-        manifest = pd.DataFrame(rows, columns=["kind", "path", "time", "bytes"])
-        manifest["path"] = manifest["path"].map(lambda p: Path(p).as_posix())
-        manifest["time"] = pd.to_datetime(manifest["time"])
-        logger.info(
-            "Synthetic world written: %d radar files, %d IMERG files, %.1f MB",
-            n_radar,
-            cfg.n_half_hours,
-            manifest["bytes"].sum() / 1e6,
-        )
-        return manifest
+        return ("world", rel, np.datetime64("NaT"), (root / rel).stat().st_size)
 
     @staticmethod
     def _select_overpasses(
@@ -433,7 +477,7 @@ class SyntheticWorld:
         cells: np.ndarray,
         cell_km: tuple[float, float],
         rank: np.ndarray,
-        out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        record: _HalfHourRecord,
     ) -> None:
         """Record the PMW overpasses of frame ``k`` into the half hour's arrays.
 
@@ -444,8 +488,12 @@ class SyntheticWorld:
         sl = passes.between(t0, t0 + FRAME_S)
         if sl.start == sl.stop:
             return
-        mw_truth, mw_sat, mw_minute, mw_time = (a.reshape(-1) for a in out)
-        half_start = (k // FRAMES_PER_HALF_HOUR) * HALF_HOUR_S
+        h = k // FRAMES_PER_HALF_HOUR
+        mw_truth, mw_sat, mw_minute, mw_time = (
+            a[h].reshape(-1)
+            for a in (record.mw_truth, record.mw_satellite, record.mw_minute, record.mw_time)
+        )
+        half_start = h * HALF_HOUR_S
         sats = passes.satellite[sl]
         for s in np.unique(sats):
             sel = np.flatnonzero(sats == s) + sl.start
