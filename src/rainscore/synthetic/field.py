@@ -56,18 +56,18 @@ class Spectrum:
     outer_scale_km: float
 
     def key(self) -> tuple[int, int, int, int]:
-        """Quantised identity (slopes to 0.02, scales to 2 %) for caching."""
+        """Quantised identity (slopes to 0.05, scales to 5 %) for caching."""
         return (
-            round(self.slope * 50),
-            round(self.large_scale_slope * 50),
-            round(np.log(max(self.break_km, 0.1)) * 50),
-            round(np.log(max(self.outer_scale_km, 0.1)) * 50),
+            round(self.slope * 20),
+            round(self.large_scale_slope * 20),
+            round(np.log(max(self.break_km, 0.1)) * 20),
+            round(np.log(max(self.outer_scale_km, 0.1)) * 20),
         )
 
     @classmethod
     def from_key(cls, key: tuple[int, int, int, int]) -> Spectrum:
         """The spectrum a quantised key stands for."""
-        return cls(key[0] / 50, key[1] / 50, float(np.exp(key[2] / 50)), float(np.exp(key[3] / 50)))
+        return cls(key[0] / 20, key[1] / 20, float(np.exp(key[2] / 20)), float(np.exp(key[3] / 20)))
 
     def power(self, k: np.ndarray) -> np.ndarray:
         """``P(k)`` (unnormalised) at wavenumbers ``k`` (cycles per km)."""
@@ -135,7 +135,7 @@ class SpectralField:
     def amplitude(self, spectrum: Spectrum) -> np.ndarray:
         """Unit-variance spectral amplitude ``sqrt(P(k))`` (LRU-cached).
 
-        Slopes are quantised to 0.02 and scales to 2 % (log steps), so that slowly blending
+        Slopes are quantised to 0.05 and scales to 5 % (log steps), so that slowly blending
         regimes reuse the cache.
         """
         key = spectrum.key()
@@ -152,18 +152,18 @@ class SpectralField:
     def persistence(self, lifetime_10km_min: float, dt_s: float) -> tuple[np.ndarray, np.ndarray]:
         """``φ`` per mode and the innovations' scale for a 10 km lifetime (LRU-cached).
 
-        Lifetimes are quantised to 2 % (log steps) so that slowly blending regimes reuse
+        Lifetimes are quantised to 5 % (log steps) so that slowly blending regimes reuse
         the cache.
 
         Returns:
             ``(φ, c)``: ``φ`` (ny, nx//2 + 1) and ``c = sqrt(1 − φ²) × scale`` repeated for
             the real and imaginary parts (ny, nx//2 + 1, 2), float32.
         """
-        key = (round(np.log(max(lifetime_10km_min, 0.1)) * 50), float(dt_s))
+        key = (round(np.log(max(lifetime_10km_min, 0.1)) * 20), float(dt_s))
         cached = _cached(self._phi_cache, key)
         if cached is None:
             size_km = 1.0 / np.maximum(self._k.astype(np.float64), 1e-6)
-            tau_s = np.exp(key[0] / 50) * 60.0 * (size_km / 10.0) ** self.lifetime_exponent
+            tau_s = np.exp(key[0] / 20) * 60.0 * (size_km / 10.0) ** self.lifetime_exponent
             phi = np.exp(-dt_s / tau_s)
             coef = np.sqrt(1.0 - phi * phi) * _BYTE_SCALE
             cached = (

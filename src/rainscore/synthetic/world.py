@@ -281,7 +281,13 @@ class SyntheticWorld:
         return compute_overpasses(orbits, cell_lon, cell_lat, 0.0, self.n_half_sim * HALF_HOUR_S)
 
     # ------------------------------------------------------------------ writing
-    def write(self, root: str | os.PathLike, *, progress: bool = True) -> pd.DataFrame:
+    def write(
+        self,
+        root: str | os.PathLike,
+        *,
+        progress: bool = True,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> pd.DataFrame:
         """Write the world's files under ``root`` (each file atomically).
 
         A previous world in ``root`` (recognised by its ``world.json``) has its radar, IMERG
@@ -290,6 +296,8 @@ class SyntheticWorld:
         Args:
             root: Root folder of the world.
             progress: Show progress bars.
+            cache_dir: Where to cache the radar-window → box area weights
+                (:meth:`AreaWeights.cached`); ``None`` computes them (a few seconds).
 
         Returns:
             The manifest: one row per file with ``kind`` (``radar``, ``imerg``, ``truth``,
@@ -300,7 +308,7 @@ class SyntheticWorld:
         root.mkdir(parents=True, exist_ok=True)
         _remove_previous_world(root)
         logger.info("Writing %s to %s", self, root)
-        record, rows = self._simulate(root, progress)
+        record, rows = self._simulate(root, progress, cache_dir)
         fields = simulate_imerg(
             record.imerg_inputs, self.config.imerg, self.config.imerg_run, self.rng("imerg")
         )
@@ -323,11 +331,16 @@ class SyntheticWorld:
         """The simulated half hours that are written (spin-up excluded)."""
         return slice(self.n_spinup, self.n_spinup + self.config.n_half_hours)
 
-    def _simulate(self, root: Path, progress: bool) -> tuple[_HalfHourRecord, list[tuple]]:
+    def _simulate(
+        self, root: Path, progress: bool, cache_dir: str | os.PathLike | None
+    ) -> tuple[_HalfHourRecord, list[tuple]]:
         """Stream the truth frames: write the radar files, record the 0.1° half hours."""
         cfg = self.config
         box, grid = cfg.box, self.radar_grid
-        weights = AreaWeights.build(grid, box)
+        if cache_dir is None:
+            weights = AreaWeights.build(grid, box)
+        else:
+            weights = AreaWeights.cached(grid, box, cache_dir=cache_dir)
         regridder = weights.regridder()
         network = self.radar_network
         corners = corner_lonlat(grid)
