@@ -43,13 +43,24 @@ CONFIG = AnalysisConfig(candidates=("fss_t1.0_w5", "csi_t1.0", "pearson", "rmse"
 def test_rule_picks_the_score_that_tracks_satellite_presence() -> None:
     analysis = describe_scores(_table(), config=CONFIG)
     rec = analysis.recommendation
-    assert rec["score"] in ("csi_t1.0", "rmse")
+    assert rec["score"] == "csi_t1.0"
     ranking = {r["score"]: r for r in rec["ranking"]}
     assert ranking["fss_t1.0_w5"]["presence_signal"] == pytest.approx(0.0, abs=0.15)
     assert ranking["csi_t1.0"]["presence_signal"] > 0.7
+    assert 0 < ranking["csi_t1.0"]["signal_se"] < 0.1
     assert ranking["rmse"]["presence_signal"] > 0.7  # error sign handled
+    assert not ranking["rmse"]["eligible"]  # unbounded
     assert not ranking["pearson"]["eligible"]  # 20 % coverage < 50 %
     assert analysis.coverage["pearson"] == pytest.approx(0.2, abs=0.05)
+
+
+def test_preference_order_breaks_near_ties() -> None:
+    table = _table()
+    table["fss_t1.0_w5"] = table["csi_t1.0"] * 0.9 + 0.05  # same ranks: same signal as CSI
+    analysis = describe_scores(table, config=CONFIG)
+    assert analysis.recommendation["score"] == "fss_t1.0_w5"  # first in the order
+    strict = AnalysisConfig(candidates=("csi_t1.0", "fss_t1.0_w5"), signal_tolerance=0.0)
+    assert describe_scores(table, config=strict).recommendation["score"] == "csi_t1.0"
 
 
 def test_no_eligible_candidate_gives_none() -> None:

@@ -38,9 +38,13 @@ class AnalysisConfig:
             error (lower is better). Signed scores that are best at 0 (mean error, SAL's S
             and A) cannot rank maps and are not candidates.
         min_coverage: Fraction of maps a candidate must leave defined to be recommended.
+        signal_tolerance: Presence signals within this of the best count as equivalent.
+        n_bootstrap: Bootstrap resamplings (of whole days) for the signals' standard errors.
+        seed: Seed of the bootstrap.
         n_bins: Number of quantile bins of a continuous covariate.
         higher_is_better: Candidates where a larger value is a better map (for the sign of
             the expected dependence on PMW age); the others are errors (lower is better).
+        bounded: Candidates with a bounded range (by score name before ``_t``/``_w``).
     """
 
     candidates: tuple[str, ...] = (
@@ -52,7 +56,11 @@ class AnalysisConfig:
         "rmse",
     )
     min_coverage: float = 0.5
+    signal_tolerance: float = 0.05
+    n_bootstrap: int = 200
+    seed: int = 0
     n_bins: int = 5
+    bounded: tuple[str, ...] = ("fss", "csi", "ets", "hss", "pod", "far", "pearson", "spearman")
     higher_is_better: tuple[str, ...] = (
         "fss",
         "csi",
@@ -70,13 +78,23 @@ class AnalysisConfig:
         d = dict(d or {})
         if "candidates" in d:
             d["candidates"] = tuple(d["candidates"])
-        if "higher_is_better" in d:
-            d["higher_is_better"] = tuple(d["higher_is_better"])
+        for key in ("higher_is_better", "bounded"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d)
 
     def is_skill(self, score: str) -> bool:
         """Whether larger values of ``score`` mean a better map."""
-        return score.split("_t")[0] in self.higher_is_better
+        return _family(score) in self.higher_is_better
+
+    def is_bounded(self, score: str) -> bool:
+        """Whether ``score`` has a bounded range."""
+        return _family(score) in self.bounded
+
+
+def _family(score: str) -> str:
+    """Score name without threshold/window suffixes (``fss_t1.0_w5`` → ``fss``)."""
+    return score.split("_t")[0]
 
 
 @dataclass
@@ -173,7 +191,7 @@ def describe_scores(table: pd.DataFrame, *, config: AnalysisConfig) -> Analysis:
             c: {str(k): _clean(v) for k, v in scores[c].groupby(key).median().items()}
             for c in candidates
         }
-    recommendation = recommend_target(coverage, dependence, config=config)
+    recommendation = recommend_target(table, coverage, config=config)
     if missing:
         recommendation["missing_candidates"] = missing
     return Analysis(
@@ -188,65 +206,113 @@ def describe_scores(table: pd.DataFrame, *, config: AnalysisConfig) -> Analysis:
     )
 
 
-def recommend_target(
-    coverage: dict[str, float],
-    dependence: dict[str, dict[str, float | None]],
-    *,
-    config: AnalysisConfig,
-) -> dict[str, Any]:
-    """Recommend the target score.
+#: Expected sign of a skill score's Spearman correlation with each presence covariate.
+SKILL_SIGN = {
+    "pmw_age_mean": -1.0,
+    "ir_influence_mean": -1.0,
+    "pmw_coverage": 1.0,
+    "quality_index_mean": 1.0,
+}
 
-    The rule: among candidates defined on at least ``min_coverage`` of the maps, take the
-    one whose dependence on satellite presence is strongest *in the expected direction*
-    (skill falls, error grows, as the PMW age grows and the IR influence rises; skill rises
-    with PMW coverage and the quality index) — a target a model can learn from the IMERG
-    map and its quality fields, and one that tells good maps from bad ones for the known
-    physical reason. The strength is the mean of the signed Spearman correlations over the
-    available presence covariates; ties go to the earlier candidate.
+
+def _presence_signals(
+    table: pd.DataFrame, candidates: list[str], config: AnalysisConfig
+) -> pd.Series:
+    """Mean signed Spearman correlation of each candidate with the presence covariates."""
+    covariates = [c for c in SKILL_SIGN if c in table]
+    if not covariates:
+        return pd.Series(np.nan, index=candidates)
+    corr = table[candidates + covariates].astype(float).corr(method="spearman", min_periods=10)
+    signals = {}
+    for c in candidates:
+        sign = 1.0 if config.is_skill(c) else -1.0
+        values = [sign * SKILL_SIGN[cov] * corr.loc[c, cov] for cov in covariates]
+        values = [v for v in values if np.isfinite(v)]
+        signals[c] = float(np.mean(values)) if values else np.nan
+    return pd.Series(signals)
+
+
+def _bootstrap_se(table: pd.DataFrame, candidates: list[str], config: AnalysisConfig) -> pd.Series:
+    """Standard error of the presence signals by a bootstrap over whole days.
+
+    Maps of one day share weather, so days, not maps, are resampled.
+    """
+    if config.n_bootstrap < 2 or not isinstance(table.index, pd.DatetimeIndex):
+        return pd.Series(np.nan, index=candidates)
+    days = table.index.normalize()
+    groups = [np.flatnonzero(days == d) for d in days.unique()]
+    if len(groups) < 3:
+        return pd.Series(np.nan, index=candidates)
+    rng = np.random.default_rng(config.seed)
+    draws = []
+    for _ in range(config.n_bootstrap):
+        pick = rng.integers(0, len(groups), len(groups))
+        rows = np.concatenate([groups[i] for i in pick])
+        draws.append(_presence_signals(table.iloc[rows], candidates, config))
+    return pd.DataFrame(draws).std(ddof=1)
+
+
+def recommend_target(
+    table: pd.DataFrame, coverage: dict[str, float], *, config: AnalysisConfig
+) -> dict[str, Any]:
+    """Recommend the target score by a fixed rule.
+
+    1. **Defined**: the score is defined on at least ``min_coverage`` of the maps.
+    2. **Bounded**: its range is bounded (``config.bounded``), so a model's errors on it are
+       comparable from map to map and no outlier dominates a loss.
+    3. **Tracks satellite presence**: its *presence signal* — the mean of its Spearman
+       correlations with PMW age, PMW coverage, IR influence and quality index, each signed
+       so that positive means "worse when the satellites saw less" — is within
+       ``signal_tolerance`` of the best eligible candidate's.
+    4. Among those, the first in ``config.candidates`` (the order states the preference:
+       FSS first, because it tolerates small displacements and the U-Net's per-pixel target,
+       the local fraction error, aggregates exactly into it).
+
+    The bootstrap standard error of each signal (resampling whole days) is reported so the
+    tolerance can be judged against the sampling noise.
 
     Returns:
-        The chosen score, its strength and coverage, and the ranking table.
+        The chosen score, the reason, and one ranking row per candidate.
     """
-    sign_for_skill = {
-        "pmw_age_mean": -1.0,
-        "ir_influence_mean": -1.0,
-        "pmw_coverage": 1.0,
-        "quality_index_mean": 1.0,
-    }
+    candidates = [c for c in config.candidates if c in coverage]
+    signals = _presence_signals(table, candidates, config)
+    errors = _bootstrap_se(table, candidates, config)
     ranking = []
-    for c in config.candidates:
-        if c not in coverage:
-            continue
-        signs = [
-            (sign_for_skill[cov] if config.is_skill(c) else -sign_for_skill[cov]) * rho
-            for cov, rho in dependence.get(c, {}).items()
-            if rho is not None and cov in sign_for_skill
-        ]
-        strength = float(np.mean(signs)) if signs else float("nan")
+    for c in candidates:
+        signal = signals[c]
         ranking.append(
             {
                 "score": c,
                 "coverage": coverage[c],
-                "presence_signal": _clean(strength),
-                "eligible": coverage[c] >= config.min_coverage and not math.isnan(strength),
+                "bounded": config.is_bounded(c),
+                "presence_signal": _clean(signal),
+                "signal_se": _clean(errors.get(c, np.nan)),
+                "eligible": bool(
+                    coverage[c] >= config.min_coverage
+                    and config.is_bounded(c)
+                    and np.isfinite(signal)
+                ),
             }
         )
     eligible = [r for r in ranking if r["eligible"]]
-    if eligible:
-        best = max(eligible, key=lambda r: (r["presence_signal"], -ranking.index(r)))
-        reason = (
-            f"{best['score']} is defined on {best['coverage']:.0%} of the maps (≥ "
-            f"{config.min_coverage:.0%}) and has the strongest expected-direction dependence "
-            f"on satellite presence (mean signed Spearman ρ = {best['presence_signal']:.2f})."
-        )
-        chosen = best["score"]
-    else:
-        chosen = None
-        reason = (
-            f"No candidate is defined on ≥ {config.min_coverage:.0%} of the maps with a "
-            "measurable dependence on satellite presence."
-        )
-    return {"score": chosen, "reason": reason, "ranking": ranking}
+    if not eligible:
+        return {
+            "score": None,
+            "reason": f"No bounded candidate is defined on ≥ {config.min_coverage:.0%} of the "
+            "maps with a measurable dependence on satellite presence.",
+            "ranking": ranking,
+        }
+    best = max(r["presence_signal"] for r in eligible)
+    chosen = next(r for r in eligible if r["presence_signal"] >= best - config.signal_tolerance)
+    strongest = max(eligible, key=lambda r: r["presence_signal"])
+    reason = (
+        f"{chosen['score']} is defined on {chosen['coverage']:.0%} of the maps, bounded, and "
+        f"its presence signal ({chosen['presence_signal']:.2f}) is within "
+        f"{config.signal_tolerance:.2f} of the strongest bounded candidate "
+        f"({strongest['score']}, {strongest['presence_signal']:.2f}); it comes first in the "
+        "order of preference among those."
+    )
+    return {"score": chosen["score"], "reason": reason, "ranking": ranking}
 
 
 # ---------------------------------------------------------------- figures
