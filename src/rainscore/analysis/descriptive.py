@@ -447,14 +447,16 @@ def analysis_markdown(
             else " — differs from the recommendation; review the parameter."
         ),
         "",
-        "| candidate | maps defined | presence signal (mean signed ρ) | eligible |",
-        "|---|---|---|---|",
+        "| candidate | maps defined | bounded | presence signal ± bootstrap SE | eligible |",
+        "|---|---|---|---|---|",
     ]
     for r in rec["ranking"]:
         sig = f"{r['presence_signal']:.2f}" if r["presence_signal"] is not None else "—"
-        lines.append(
-            f"| {r['score']} | {r['coverage']:.0%} | {sig} | {'yes' if r['eligible'] else 'no'} |"
-        )
+        if r.get("signal_se") is not None:
+            sig += f" ± {r['signal_se']:.2f}"
+        bounded = "yes" if r["bounded"] else "no"
+        eligible = "yes" if r["eligible"] else "no"
+        lines.append(f"| {r['score']} | {r['coverage']:.0%} | {bounded} | {sig} | {eligible} |")
     lines += [
         "",
         "The presence signal averages the Spearman correlations of the score with the PMW age, "
