@@ -245,11 +245,11 @@ class ImergConfig:
 
     drizzle_rate: float = 0.2
     crossing_rate: float = 3.0
-    pmw_noise_scale: float = 1.0
+    pmw_noise_scale: float = 1.2
     pmw_noise_cells: float = 2.5
     ir_smoothing_cells: float = 2.5
     ir_displacement_cells: float = 1.5
-    ir_log_sd: float = 1.0
+    ir_log_sd: float = 1.1
     ir_exponent: float = 0.6
     ir_false_rate: float = 0.5
     ir_false_fraction: float = 0.15
