@@ -1,0 +1,643 @@
+"""Benchmark: radar frames onto the IMERG grid, our colocation against the usual references.
+
+Writes N synthetic Météo-France mosaics (1536 × 1536 at 1 km, the real HDF5 layout: uint16
+1/100 mm, nodata 65535 outside the radar coverage, gzip chunks of 256 × 256) with realistic
+rain (power-law spectrum, lognormal intensities, intermittency, advected and evolving), a
+coverage made of 200 km radar circles with a blocked sector, and one radar out for a third
+of the frames. Then, on the same files, each method in a fresh process:
+
+- ``floor``: read and decode only (h5py read + gunzip, uint16 → float32 mm with NaN);
+- ``ours``: :func:`rainscore.colocate.colocate_radar` end to end, with the project's reader
+  :func:`rainscore.io.open_radar` (``ours[open_radar]``), with a lean reader that does
+  exactly the floor's read and decode (``ours[lean]``), and with 2 local processes;
+- ``ours-step``: the floor's read, then :class:`rainscore.grids.regrid.Regridder` (the
+  regridding step timed alone);
+- ``rasterio``: ``rasterio.warp.reproject`` with average resampling onto the 0.1° box;
+- ``pyproj+bincount``: pixel centres transformed to lon/lat with pyproj at every frame,
+  then ``np.bincount`` of the valid pixels into cells;
+- ``bincount-cached``: the same with the cell index of every pixel computed once.
+
+- ``floor[window]``, ``ours[window]``: the same, reading only the hyperslab of the file
+  that holds the box's pixels (:attr:`AreaWeights.window`), which HDF5 decompresses in
+  part.
+
+Every method accumulates the same half-hour means (rates in mm/h, mean over the frames valid
+at each cell), so the results are compared cell by cell with ours. Each method runs after
+a warm-up (imports, weights in memory, for the engine a first run on six frames) and
+``--repeat`` times; the fastest run is kept (this machine is shared). The regridding step is
+timed frame by frame (mean and median). The engine runs in blocks of one half hour; its
+steady throughput counts the blocks after the first two. Memory: each method's peak
+resident set (``VmHWM`` after a reset of the peak at its start) and its growth over the
+process's state after warm-up; for the process executor, the parent's only.
+
+Usage::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_colocation.py [--frames 48]
+        [--repeat 3] [--dir DIR] [--json results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import xarray as xr
+from pyproj import Transformer
+
+from rainscore.colocate import ColocationConfig, HalfHourSums, iter_colocation, paired_half_hour
+from rainscore.grids import DEFAULT_BOX, IMERG_RES, METEOFRANCE_1KM
+from rainscore.grids.regrid import AreaWeights
+
+GRID = METEOFRANCE_1KM
+GRID_JSON = json.dumps(GRID.to_dict())
+BOX = DEFAULT_BOX
+START = dt.datetime(2023, 6, 1, 12, 0)
+NODATA = 65535
+TWO_YEARS_FRAMES = 210_000
+# Radar sites (lon, lat), roughly those of the French network.
+RADARS = [
+    (1.83, 50.13), (4.12, 48.47), (3.81, 50.12), (4.78, 47.36), (4.77, 44.32),
+    (-0.69, 44.83), (2.36, 47.06), (-4.43, 48.46), (-0.09, 49.18), (0.03, 46.70),
+    (6.35, 43.24), (1.38, 45.10), (-0.62, 43.63), (7.02, 47.37), (2.60, 44.05),
+    (6.13, 48.71), (4.50, 43.81), (2.86, 42.92), (3.68, 45.29), (1.38, 43.57),
+    (-1.64, 47.34), (2.01, 48.77), (5.63, 45.16), (9.50, 42.30),
+]  # fmt: skip
+RANGE_M = 200_000.0
+OUTAGE_RADAR = 6  # Bourges: out for the middle third of the frames
+
+
+# --------------------------------------------------------------------------- synthetic files
+
+
+def _gaussian_field(rng: np.random.Generator, shape: tuple[int, int], slope: float) -> np.ndarray:
+    """Unit-variance Gaussian field with a power-law spectrum ``k^-slope``."""
+    ky = np.fft.fftfreq(shape[0])[:, None]
+    kx = np.fft.rfftfreq(shape[1])[None, :]
+    k = np.hypot(kx, ky)
+    k[0, 0] = 1.0
+    amplitude = k ** (-slope / 2.0)
+    amplitude[0, 0] = 0.0
+    spectrum = np.fft.rfft2(rng.standard_normal(shape)) * amplitude
+    field = np.fft.irfft2(spectrum, s=shape)
+    return (field - field.mean()) / field.std()
+
+
+def _coverage(outage: bool) -> np.ndarray:
+    """Pixels seen by at least one radar (200 km), minus a blocked sector east of the Alps."""
+    to_xy = Transformer.from_crs("EPSG:4326", GRID.crs, always_xy=True)
+    xx, yy = np.meshgrid(GRID.x, GRID.y)
+    seen = np.zeros(GRID.shape, dtype=bool)
+    for k, (lon, lat) in enumerate(RADARS):
+        if outage and k == OUTAGE_RADAR:
+            continue
+        x0, y0 = to_xy.transform(lon, lat)
+        d2 = (xx - x0) ** 2 + (yy - y0) ** 2
+        within = d2 < RANGE_M**2
+        if k == 22:  # Saint-Nizier: beam blocked towards the east beyond 30 km
+            azimuth = np.degrees(np.arctan2(xx - x0, yy - y0))
+            within &= ~((azimuth > 60) & (azimuth < 120) & (d2 > 30_000.0**2))
+        seen |= within
+    return seen
+
+
+def write_files(folder: Path, n_frames: int, seed: int = 0) -> pd.DataFrame:
+    """Write the synthetic mosaics; return their inventory."""
+    rng = np.random.default_rng(seed)
+    pad = 160
+    shape = (GRID.ny + pad, GRID.nx + pad)
+    g1, g2 = _gaussian_field(rng, shape, 3.2), _gaussian_field(rng, shape, 3.2)
+    covers = {False: _coverage(False), True: _coverage(True)}
+    rows = []
+    for k in range(1, n_frames + 1):
+        end = START + dt.timedelta(minutes=5 * k)
+        # Advection of 2 px east and 1 px south per frame (24 km/h), slow evolution.
+        a = 0.05 * k
+        g = np.cos(a) * g1 + np.sin(a) * g2
+        g = g[pad - k % pad : pad - k % pad + GRID.ny, pad - (2 * k) % pad :][:, : GRID.nx]
+        rate = np.where(g > 0.6, np.exp(0.3 + 1.1 * (g - 0.6)), 0.0)  # mm/h, ~27 % wet
+        mm = rate / 12.0
+        raw = np.minimum(np.round(mm * 100.0), NODATA - 1).astype(np.uint16)
+        outage = n_frames // 3 < k <= 2 * n_frames // 3
+        raw[~covers[outage]] = NODATA
+        path = folder / f"COMP_LAME_EAU_{end:%Y%m%d%H%M}.h5"
+        _write_meteofrance(path, raw, end)
+        rows.append((str(path), end))
+    table = pd.DataFrame(rows, columns=["path", "end_time"])
+    table["start_time"] = table["end_time"] - pd.Timedelta(minutes=5)
+    table["accumulation_minutes"] = 5.0
+    table["grid_id"] = GRID.grid_id
+    table["grid"] = GRID_JSON
+    table["status"] = "ok"
+    return table
+
+
+def _write_meteofrance(path: Path, raw: np.ndarray, end: dt.datetime) -> None:
+    start = end - dt.timedelta(minutes=5)
+    to_ll = Transformer.from_crs(GRID.crs, "EPSG:4326", always_xy=True)
+    with h5py.File(path, "w") as h5:
+        h5.attrs["Conventions"] = np.bytes_("ODIM_H5/V2_1")
+        what = h5.create_group("what")
+        for key, value in (("object", "COMP"), ("source", "ORG:85")):
+            what.attrs[key] = np.bytes_(value)
+        what.attrs["date"] = np.bytes_(f"{end:%Y%m%d}")
+        what.attrs["time"] = np.bytes_(f"{end:%H%M%S}")
+        where = h5.create_group("where")
+        where.attrs["projdef"] = np.bytes_(GRID.crs)
+        where.attrs["xsize"], where.attrs["ysize"] = GRID.nx, GRID.ny
+        where.attrs["xscale"], where.attrs["yscale"] = GRID.dx, GRID.dy
+        for label, x, y in (
+            ("UL", GRID.x_min, GRID.y_max),
+            ("UR", GRID.x_max, GRID.y_max),
+            ("LL", GRID.x_min, GRID.y_min),
+            ("LR", GRID.x_max, GRID.y_min),
+        ):
+            where.attrs[f"{label}_lon"], where.attrs[f"{label}_lat"] = to_ll.transform(x, y)
+        dwhat = h5.create_group("dataset1/what")
+        dwhat.attrs["product"] = np.bytes_("COMP")
+        dwhat.attrs["quantity"] = np.bytes_("ACRR")
+        dwhat.attrs["startdate"] = np.bytes_(f"{start:%Y%m%d}")
+        dwhat.attrs["starttime"] = np.bytes_(f"{start:%H%M%S}")
+        dwhat.attrs["enddate"] = np.bytes_(f"{end:%Y%m%d}")
+        dwhat.attrs["endtime"] = np.bytes_(f"{end:%H%M%S}")
+        dwhat.attrs["gain"], dwhat.attrs["offset"] = 0.01, 0.0
+        dwhat.attrs["nodata"] = float(NODATA)
+        h5.create_dataset("dataset1/data1/data", data=raw, chunks=(256, 256), compression="gzip")
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+def read_decode(
+    path: str, window: tuple[slice, slice] | None = None
+) -> tuple[np.ndarray, np.datetime64]:
+    """The floor: read the array (gunzip) and decode it to float32 mm with NaN.
+
+    With ``window`` (rows, columns), only that hyperslab is read: HDF5 decompresses only
+    the chunks it touches.
+    """
+    with h5py.File(path, "r") as h5:
+        dset = h5["dataset1/data1/data"]
+        what = h5["dataset1/what"].attrs
+        raw = dset[window] if window is not None else dset[...]
+        gain, offset, nodata = float(what["gain"]), float(what["offset"]), what["nodata"]
+        end = what["enddate"].decode() + what["endtime"].decode()
+    values = np.multiply(raw, np.float32(gain), dtype=np.float32)
+    if offset:
+        values += np.float32(offset)
+    np.copyto(values, np.float32(np.nan), where=raw == nodata)
+    return values, np.datetime64(dt.datetime.strptime(end, "%Y%m%d%H%M%S"), "ns")
+
+
+def lean_reader(path: str, window: tuple[slice, slice] | None = None) -> xr.DataArray:
+    """The floor's read and decode, in the DataArray form the engine takes.
+
+    With ``window``, the frame is that window of the grid (its ``grid`` attribute says so):
+    the engine then uses the weights of the window grid, which it computes and caches.
+    """
+    values, end = read_decode(path, window)
+    grid = GRID.window(*window) if window is not None else GRID
+    return xr.DataArray(
+        values,
+        dims=("y", "x"),
+        coords={"time": end},
+        attrs={"units": "mm", "accumulation_minutes": 5.0, "grid": json.dumps(grid.to_dict())},
+    )
+
+
+# --------------------------------------------------------------------------------- methods
+
+
+def _rss_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def _half_hour_index(ends: list[np.datetime64]) -> tuple[np.ndarray, np.ndarray]:
+    half = paired_half_hour(np.array(ends), frame_minutes=5, lag_minutes=0)
+    times = np.unique(half)
+    return times, np.searchsorted(times, half)
+
+
+def _manual(files: list[str], ends: list, make_step) -> dict:
+    """Read each file, regrid with ``make_step()``, accumulate half hours; time the parts."""
+    step = make_step()
+    times, index = _half_hour_index(ends)
+    sums = HalfHourSums(len(times), BOX.shape, 6)
+    t_read = 0.0
+    t_regrid = []
+    t0 = time.perf_counter()
+    for k, path in enumerate(files):
+        t1 = time.perf_counter()
+        values, _ = read_decode(path)
+        t2 = time.perf_counter()
+        mean = step(values)
+        t3 = time.perf_counter()
+        sums.add(index[k], mean * 12.0, np.isfinite(mean).astype(float))
+        t_read += t2 - t1
+        t_regrid.append(t3 - t2)
+    total = time.perf_counter() - t0
+    rain, _, _ = sums.compute()
+    return {
+        "seconds": total,
+        "read_s": t_read,
+        "regrid_ms_mean": 1e3 * float(np.mean(t_regrid)),
+        "regrid_ms_median": 1e3 * float(np.median(t_regrid)),
+        "rain": rain,
+    }
+
+
+def _interleaved(files: list[str], cache_dir: str, repeat: int) -> dict:
+    """The regridding steps of ours, rasterio and cached bincount on the same decoded frames,
+    in rotating order, so that the machine's load and cache state hit them alike.
+    """
+    steps = {
+        "ours": _ours_step(cache_dir),
+        "rasterio": _rasterio_step(),
+        "bincount-cached": _cached_bincount_step(),
+    }
+    names = list(steps)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for k, path in enumerate(files * repeat):
+        values, _ = read_decode(path)
+        order = names[k % 3 :] + names[: k % 3]
+        for name in order:
+            t0 = time.perf_counter()
+            steps[name](values)
+            times[name].append(time.perf_counter() - t0)
+    # Hot: one frame regridded again and again (weights and frame stay in the caches), the
+    # way a single-frame timing sees it.
+    hot: dict[str, list[float]] = {name: [] for name in names}
+    values, _ = read_decode(files[len(files) // 2])
+    for name in names:
+        for _ in range(30):
+            t0 = time.perf_counter()
+            steps[name](values)
+            hot[name].append(time.perf_counter() - t0)
+    return {
+        "seconds": 0.0,
+        **{f"{n}_ms_median": 1e3 * float(np.median(t)) for n, t in times.items()},
+        **{f"{n}_ms_mean": 1e3 * float(np.mean(t)) for n, t in times.items()},
+        **{f"{n}_ms_hot": 1e3 * float(np.median(t)) for n, t in hot.items()},
+    }
+
+
+def _ours_step(cache_dir: str):
+    weights = AreaWeights.cached(GRID, BOX, cache_dir=cache_dir)
+    regridder = weights.regridder()
+    return lambda values: regridder.regrid(values)[0]
+
+
+def _rasterio_step():
+    from rasterio.crs import CRS
+    from rasterio.transform import from_origin
+    from rasterio.warp import Resampling, reproject
+
+    src_crs, dst_crs = CRS.from_proj4(GRID.crs), CRS.from_epsg(4326)
+    src_transform = from_origin(GRID.x_min, GRID.y_max, GRID.dx, GRID.dy)
+    dst_transform = from_origin(BOX.lon_edges[0], BOX.lat_edges[-1], IMERG_RES, IMERG_RES)
+
+    def step(values: np.ndarray) -> np.ndarray:
+        out = np.full(BOX.shape, np.nan, dtype=np.float32)
+        reproject(
+            values,
+            out,
+            src_transform=src_transform,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=dst_transform,
+            dst_crs=dst_crs,
+            dst_nodata=np.nan,
+            resampling=Resampling.average,
+        )
+        return out[::-1].astype(np.float64)  # rows north to south -> lat ascending
+
+    return step
+
+
+def _cell_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    n_lat, n_lon = BOX.shape
+    j = np.floor((lat - BOX.lat_edges[0]) / IMERG_RES).astype(np.int64)
+    i = np.floor((lon - BOX.lon_edges[0]) / IMERG_RES).astype(np.int64)
+    inside = (j >= 0) & (j < n_lat) & (i >= 0) & (i < n_lon)
+    return np.where(inside, j * n_lon + i, -1).ravel()
+
+
+def _bincount_mean(cell: np.ndarray, values: np.ndarray) -> np.ndarray:
+    flat = values.ravel()
+    ok = (cell >= 0) & np.isfinite(flat)
+    n_cells = BOX.shape[0] * BOX.shape[1]
+    sums = np.bincount(cell[ok], weights=flat[ok], minlength=n_cells)
+    counts = np.bincount(cell[ok], minlength=n_cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sums / counts).reshape(BOX.shape)
+
+
+def _pyproj_step():
+    to_ll = Transformer.from_crs(GRID.crs, "EPSG:4326", always_xy=True)
+    xx, yy = np.meshgrid(GRID.x, GRID.y)
+
+    def step(values: np.ndarray) -> np.ndarray:
+        lon, lat = to_ll.transform(xx, yy)  # every frame, as a per-frame script does
+        return _bincount_mean(_cell_of(lon, lat), values)
+
+    return step
+
+
+def _cached_bincount_step():
+    lon, lat = GRID.lonlat()
+    cell = _cell_of(lon, lat)
+    inside = np.flatnonzero(cell >= 0)  # only the pixels of the box are read
+    cell_inside = cell[inside]
+    n_cells = BOX.shape[0] * BOX.shape[1]
+
+    def step(values: np.ndarray) -> np.ndarray:
+        v = values.ravel()[inside]
+        ok = np.isfinite(v)
+        sums = np.bincount(cell_inside[ok], weights=v[ok], minlength=n_cells)
+        counts = np.bincount(cell_inside[ok], minlength=n_cells)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (sums / counts).reshape(BOX.shape)
+
+    return step
+
+
+def _window(cache_dir: str) -> tuple[slice, slice]:
+    return AreaWeights.cached(GRID, BOX, cache_dir=cache_dir).window
+
+
+def _engine(table: pd.DataFrame, cache_dir: str, reader: str, executor: str) -> dict:
+    """The engine on the files; blocks of one half hour, to time them as they finish."""
+    config = ColocationConfig(executor=executor, workers=2, block_half_hours=1, progress=False)
+    read = {
+        "open_radar": None,
+        "lean": lean_reader,
+        "window": functools.partial(lean_reader, window=_window(cache_dir)),
+    }[reader]
+    if reader == "window":  # frames are on the window grid, not the inventory's
+        table = table.drop(columns=["grid_id", "grid"])
+    t0 = time.perf_counter()
+    stamps, parts, bad = [], [], 0
+    for part in iter_colocation(table, BOX, cache_dir=cache_dir, config=config, reader=read):
+        stamps.append(time.perf_counter() - t0)
+        parts.append(part.dataset.rain.values)
+        bad += len(part.bad_frames)
+    # Steady state: the frames of the blocks after the first two, over the time they took
+    # (process start-up and the first reads excluded).
+    frames = table["end_time"].nunique()
+    later = frames * (len(parts) - 2) / len(parts)
+    steady = later / (stamps[-1] - stamps[1]) if len(parts) > 2 else float("nan")
+    return {
+        "seconds": stamps[-1],
+        "steady_fps": steady,
+        "rain": np.concatenate(parts),
+        "bad": bad,
+    }
+
+
+def run_method(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
+    """Run one method ``repeat`` times in this process; its best timings, peak memory."""
+    table = pd.read_parquet(folder / "inventory.parquet").iloc[:n_frames]
+    files = table["path"].tolist()
+    ends = list(table["end_time"].to_numpy())
+    cache_dir = str(folder / "weights")
+    # Warm-up outside the measurement: imports, weights in memory, one read, and for the
+    # engine a first run on six frames (lazy imports; the process pool's fork server).
+    read_decode(files[0])
+    AreaWeights.cached(GRID, BOX, cache_dir=cache_dir)
+    if method.startswith("ours["):
+        reader, executor = method[5:-1].split(",")
+        _engine(table.iloc[:6], cache_dir, reader, executor)
+    baseline = _rss_kib("VmRSS")
+    _reset_peak()
+    runs = []
+    for _ in range(1 if method == "pyproj+bincount" else repeat):
+        if method.startswith("floor"):
+            window = _window(cache_dir) if method == "floor[window]" else None
+            t0 = time.perf_counter()
+            for path in files:
+                read_decode(path, window)
+            runs.append({"seconds": time.perf_counter() - t0})
+        elif method.startswith("ours["):
+            runs.append(_engine(table, cache_dir, reader, executor))
+        elif method == "regrid-steps":
+            runs.append(_interleaved(files, cache_dir, repeat))
+            break
+        else:
+            make = {
+                "ours-step": lambda: _ours_step(cache_dir),
+                "rasterio": _rasterio_step,
+                "pyproj+bincount": _pyproj_step,
+                "bincount-cached": _cached_bincount_step,
+            }[method]
+            runs.append(_manual(files, ends, make))
+    out = min(runs, key=lambda r: r["seconds"])  # the least disturbed run
+    out["repeats"] = repeat if method == "regrid-steps" else len(runs)
+    out["peak_rss_mib"] = _rss_kib("VmHWM") / 1024
+    out["growth_mib"] = (_rss_kib("VmHWM") - baseline) / 1024
+    out["frames"] = len(files)
+    if "rain" in out:
+        np.save(folder / f"rain_{method}_{len(files)}.npy", out.pop("rain"))
+    return out
+
+
+# ------------------------------------------------------------------------------------ main
+
+METHODS = [
+    "floor",
+    "ours[open_radar,sequential]",
+    "ours[lean,sequential]",
+    "ours[lean,processes]",
+    "ours[open_radar,processes]",
+    "floor[window]",
+    "ours[window,sequential]",
+    "ours[window,processes]",
+    "ours-step",
+    "rasterio",
+    "pyproj+bincount",
+    "bincount-cached",
+    "regrid-steps",
+]
+
+
+def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
+    cmd = [sys.executable, __file__, "--method", method, "--dir", str(folder)]
+    cmd += ["--frames", str(n_frames), "--repeat", str(repeat)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{method} failed:\n{done.stderr[-3000:]}")
+    line = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT ") :])
+
+
+def _compare(folder: Path, method: str, n_frames: int) -> dict | None:
+    path = folder / f"rain_{method}_{n_frames}.npy"
+    if not path.exists():
+        return None
+    ours = np.load(folder / f"rain_ours[lean,sequential]_{n_frames}.npy").astype(np.float64)
+    other = np.load(path).astype(np.float64)
+    both = np.isfinite(ours) & np.isfinite(other)
+    diff = np.abs(other - ours)[both]
+    return {
+        "max_abs": float(diff.max()),
+        "mean_abs": float(diff.mean()),
+        "rel_total": float(other[both].sum() / ours[both].sum() - 1.0),
+        "only_one_valid": int((np.isfinite(ours) != np.isfinite(other)).sum()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=48)
+    parser.add_argument("--dir", type=Path, default=None, help="reuse or keep files here")
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per method (best kept)")
+    parser.add_argument("--method", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.method:
+        out = run_method(args.method, args.dir, args.frames, args.repeat)
+        print("RESULT " + json.dumps(out))
+        return
+
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="bench-colocation-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        run_all(args, folder)
+    finally:
+        if args.dir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_all(args: argparse.Namespace, folder: Path) -> None:
+    """Write (or reuse) the files, run every method in its own process, report."""
+    inventory = folder / "inventory.parquet"
+    if not inventory.exists() or len(pd.read_parquet(inventory)) < args.frames:
+        t0 = time.perf_counter()
+        write_files(folder, args.frames).to_parquet(inventory)
+        print(f"wrote {args.frames} files in {time.perf_counter() - t0:.1f} s to {folder}")
+    t0 = time.perf_counter()
+    AreaWeights.cached(GRID, BOX, cache_dir=folder / "weights")
+    build = time.perf_counter() - t0
+    size = sum(Path(p).stat().st_size for p in pd.read_parquet(inventory)["path"][: args.frames])
+    print(
+        f"{args.frames} frames of {GRID.ny}x{GRID.nx}, {size / args.frames / 1e6:.2f} MB per file;"
+        f" weights built (or loaded) in {build:.1f} s; {os.cpu_count()} CPU cores; "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+
+    results = {m: _in_subprocess(m, folder, args.frames, args.repeat) for m in METHODS}
+    results["floor (again)"] = _in_subprocess("floor", folder, args.frames, args.repeat)
+    quarter = max(12, args.frames // 4)
+    results[f"ours[lean,sequential] {quarter} frames"] = _in_subprocess(
+        "ours[lean,sequential]", folder, quarter, args.repeat
+    )
+    for r in results.values():
+        r["ms_per_frame"] = 1e3 * r["seconds"] / r["frames"]
+    floor_ms = min(results["floor"]["ms_per_frame"], results["floor (again)"]["ms_per_frame"])
+    report(results, folder, args.frames, floor_ms)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+def report(results: dict, folder: Path, n_frames: int, floor_ms: float) -> None:
+    """Print the table and the goals."""
+    print()
+    header = (
+        f"{'method':34s} {'frames/s':>8s} {'ms/frame':>8s} {'x floor':>7s} "
+        f"{'regrid ms mean/median':>21s} {'steady f/s':>10s} {'peak MiB':>8s} {'growth':>6s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        if name == "regrid-steps":
+            continue
+        ms = r["ms_per_frame"]
+        regrid = (
+            f"{r['regrid_ms_mean']:10.2f} /{r['regrid_ms_median']:9.2f}"
+            if "regrid_ms_mean" in r
+            else " " * 21
+        )
+        steady = f"{r['steady_fps']:10.1f}" if "steady_fps" in r else " " * 10
+        print(
+            f"{name:34s} {1e3 / ms:8.1f} {ms:8.2f} {ms / floor_ms:7.2f} {regrid} {steady} "
+            f"{r['peak_rss_mib']:8.0f} {r['growth_mib']:6.0f}"
+        )
+    print()
+    print(
+        "difference of the half-hour rain (mm/h) from ours[lean,sequential], cells valid in both:"
+    )
+    for name in results:
+        if name.startswith("ours[") and "frames" not in name and name != "ours[lean,sequential]":
+            print(f"  {name:32s} max {_max_difference(folder, name, n_frames):.1e}")
+    for name in ("ours-step", "rasterio", "pyproj+bincount", "bincount-cached"):
+        d = _compare(folder, name, n_frames)
+        print(
+            f"  {name:32s} max {d['max_abs']:.3f}, mean {d['mean_abs']:.4f}, domain total "
+            f"{d['rel_total']:+.3%}, cells valid in only one: {d['only_one_valid']}"
+        )
+
+    steps = results["regrid-steps"]
+    print()
+    print(f"read floor (whole file): {floor_ms:.2f} ms/frame")
+    print(
+        "regrid step alone, the three methods on the same frames in rotating order "
+        f"({steps['frames']} frames x {steps['repeats']}, each fresh from the reader; "
+        "hot: one frame 30 times):"
+    )
+    for stat in ("median", "mean", "hot"):
+        ours = steps[f"ours_ms_{stat}"]
+        rio = steps[f"rasterio_ms_{stat}"]
+        cached = steps[f"bincount-cached_ms_{stat}"]
+        print(
+            f"  {stat}: ours {ours:.2f} ms, rasterio {rio:.2f} ms ({rio / ours:.1f}x ours), "
+            f"bincount with a cached index (not area-exact) {cached:.2f} ms "
+            f"({cached / ours:.1f}x ours)"
+        )
+    pyproj = results["pyproj+bincount"]["regrid_ms_median"]
+    print(f"  pyproj+bincount (separate run) median {pyproj:.0f} ms")
+    for name in ("ours[lean,sequential]", "ours[open_radar,sequential]"):
+        print(f"end to end, {name}: {results[name]['ms_per_frame'] / floor_ms:.2f}x the read floor")
+    small = next(n for n in results if n.endswith(" frames"))
+    print(
+        f"peak memory growth, ours[lean,sequential]: {results[small]['growth_mib']:.0f} MiB "
+        f"({small.split()[-2]} frames) vs {results['ours[lean,sequential]']['growth_mib']:.0f} MiB"
+        f" ({n_frames} frames)"
+    )
+    for reader in ("open_radar", "lean", "window"):
+        fps = results[f"ours[{reader},processes]"]["steady_fps"]
+        ideal = 2 * results[f"ours[{reader},sequential]"]["steady_fps"]
+        print(
+            f"two years ({TWO_YEARS_FRAMES} frames) on 2 cores, reader {reader}: "
+            f"{TWO_YEARS_FRAMES / fps / 60:.0f} min at the measured steady {fps:.1f} frames/s of "
+            f"2 processes; {TWO_YEARS_FRAMES / ideal / 60:.0f} min at twice the sequential rate"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+def _max_difference(folder: Path, name: str, n_frames: int) -> float:
+    ours = np.load(folder / f"rain_ours[lean,sequential]_{n_frames}.npy").astype(np.float64)
+    other = np.load(folder / f"rain_{name}_{n_frames}.npy").astype(np.float64)
+    return float(np.nanmax(np.abs(other - ours)))
+
+
+if __name__ == "__main__":
+    main()
