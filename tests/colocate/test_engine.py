@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 import xarray as xr
 
 from rainscore.colocate import ColocationConfig, ColocationError, colocate_radar, iter_colocation
+from rainscore.grids import ProjectedGrid
 from rainscore.grids.regrid import AreaWeights
 from rainscore.io import open_radar
 
@@ -216,3 +218,31 @@ def test_a_multi_frame_file_is_split_between_half_hours(series, box, tmp_path):
     np.testing.assert_allclose(ds.rain[0].values, 18.0, rtol=1e-6)  # (12 + 24) / 2
     np.testing.assert_allclose(ds.rain[1].values, 36.0, rtol=1e-6)
     assert str(path).endswith(".h5")
+
+
+def window_reader(path: str, window: tuple[slice, slice]) -> xr.DataArray:
+    """The file's frame cropped to ``window``, georeferenced as that window of its grid."""
+    full = open_radar(path)
+    grid = ProjectedGrid.from_dict(json.loads(full.attrs["grid"]))
+    return full.isel(y=window[0], x=window[1]).assign_attrs(
+        grid=json.dumps(grid.window(*window).to_dict())
+    )
+
+
+def test_reading_only_the_window_of_the_box_gives_the_same_numbers(series, box, grid, tmp_path):
+    for k in range(1, 7):
+        series.add(minutes(5 * k), rainy_field(grid, k))
+    inventory = series.inventory()
+    full = run(inventory, box, tmp_path).dataset
+    window = AreaWeights.build(grid, box).window
+    assert (window[0].stop - window[0].start) * (
+        window[1].stop - window[1].start
+    ) < grid.nx * grid.ny
+    cropped = colocate_radar(
+        inventory.drop(columns=["grid_id", "grid"]),  # frames come on the window grid
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(progress=False),
+        reader=functools.partial(window_reader, window=window),
+    ).dataset
+    xr.testing.assert_allclose(cropped, full, rtol=1e-6)
