@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from rainscore.io import ReaderError
+from rainscore.processes import process_pool
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def map_files(
                 results.append(check(_call(func, path)))
         else:
             pool: Executor = (
-                ProcessPoolExecutor(max_workers=workers)
+                process_pool(workers)
                 if executor == "processes"
                 else ThreadPoolExecutor(max_workers=workers)
             )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 
 import pandas as pd
 import xarray as xr
 
+from rainscore.processes import process_pool
 from rainscore.scores.config import ScoreConfig
 from rainscore.scores.table import score_maps
 
@@ -56,6 +56,6 @@ def score_maps_parallel(
     if workers == 1 or len(blocks) == 1:
         tables = [_score_block(b, config) for b in blocks]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             tables = list(pool.map(_score_block, blocks, repeat(config)))
     return pd.concat(tables)
