@@ -6,6 +6,10 @@ observation) with the full suite of ``score_maps`` and with pysteps called map b
 same scores, and prints maps/s per family and overall, and the speed-ups.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_scores.py [--maps 200] [--seed 0]
+        [--parallel-maps 2400] [--workers 2]
+
+``--parallel-maps`` also times ``score_maps_parallel`` (time blocks on ``--workers``
+processes) on that many maps and extrapolates to two years of half-hourly maps.
 
 pysteps (and scikit-image, which its SAL needs) is a benchmark/test-only dependency.
 """
@@ -27,7 +31,12 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from scipy.special import ndtri  # noqa: E402
 
-from rainscore.scores import FAMILIES, ScoreConfig, score_maps  # noqa: E402
+from rainscore.scores import (  # noqa: E402
+    FAMILIES,
+    ScoreConfig,
+    score_maps,
+    score_maps_parallel,
+)
 
 TWO_YEARS = 35_040  # half-hourly maps
 
@@ -133,6 +142,8 @@ def main() -> None:
     parser.add_argument("--maps", type=int, default=200, help="number of maps (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="best of N for rainscore")
+    parser.add_argument("--parallel-maps", type=int, default=0, help="time the parallel path")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=RuntimeWarning)
 
@@ -178,6 +189,17 @@ def main() -> None:
         f"\ntwo years ({TWO_YEARS} maps): rainscore {TWO_YEARS * per_map:.0f} s on one core, "
         f"pysteps {TWO_YEARS * theirs['all (score_maps)'] / args.maps / 60:.0f} min"
     )
+    if args.parallel_maps:
+        fc2, obs2 = rain_maps(args.parallel_maps, args.seed + 1)
+        f2, o2 = as_maps(fc2), as_maps(obs2)
+        start = time.perf_counter()
+        score_maps_parallel(f2, o2, config=config, workers=args.workers, block_size=480)
+        elapsed = time.perf_counter() - start
+        print(
+            f"score_maps_parallel, {args.workers} processes, {args.parallel_maps} maps: "
+            f"{args.parallel_maps / elapsed:.0f} maps/s (start-up included); "
+            f"two years: {TWO_YEARS * elapsed / args.parallel_maps:.0f} s"
+        )
 
 
 if __name__ == "__main__":
