@@ -39,6 +39,10 @@ def test_rerun_reads_only_new_files(project) -> None:
     assert len(catalog.load("imerg_cube").time) == 12
 
 
+def _snapshot(root) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
+
+
 def test_bad_files_are_reported_and_skipped(project, world_copy) -> None:
     imerg = sorted((world_copy / "imerg").rglob("3B-HHR*"))
     radar = sorted((world_copy / "radar").rglob("*.h5"))
@@ -47,7 +51,9 @@ def test_bad_files_are_reported_and_skipped(project, world_copy) -> None:
     (radar[20].parent / "notes.h5").write_text("not hdf5")
     project.config["imerg_raw"]["path"] = str(world_copy / "imerg")
     project.config["radar_raw"]["path"] = str(world_copy / "radar")
+    before = _snapshot(world_copy)
     catalog = project.run("ingestion")
+    assert _snapshot(world_copy) == before  # raw folders are never written
     report = catalog.load("ingestion_report")
     skipped = {s["path"]: s for s in report["imerg"]["skipped"]}
     assert str(imerg[3]) in skipped
