@@ -83,24 +83,34 @@ class SyntheticWorldDataset(AbstractDataset[Any, pd.DataFrame]):
     ``world.json`` under ``path``; loading returns the manifest (one row per file).
     """
 
-    def __init__(self, *, path: str, progress: bool = True, metadata: dict | None = None):
+    def __init__(
+        self,
+        *,
+        path: str,
+        progress: bool = True,
+        weights_cache_dir: str | None = None,
+        metadata: dict | None = None,
+    ):
         """Create the dataset.
 
         Args:
             path: Root folder of the world.
             progress: Show progress bars while writing.
+            weights_cache_dir: Folder of the radar → IMERG area-weights cache (the colocation
+                pipeline uses the same one, so the weights are computed once).
             metadata: Free-form metadata, ignored by Kedro.
         """
         self._path = Path(path)
         self._progress = progress
+        self._cache_dir = weights_cache_dir
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+        return {"path": str(self._path), "weights_cache_dir": self._cache_dir}
 
     def save(self, data: Any) -> None:
         """Write the world's files (each atomically) and its manifest."""
-        manifest = data.write(self._path, progress=self._progress)
+        manifest = data.write(self._path, progress=self._progress, cache_dir=self._cache_dir)
         manifest.to_csv(self._path / "manifest.csv", index=False)
 
     def load(self) -> pd.DataFrame:
