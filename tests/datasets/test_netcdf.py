@@ -120,7 +120,7 @@ def test_crash_mid_save_leaves_nothing_loadable(tmp_path: Path, monkeypatch) -> 
 
 def test_missing_file_error_names_the_path(tmp_path: Path) -> None:
     ds = XarrayNetCDFDataset(filepath=str(tmp_path / "absent.nc"))
-    with pytest.raises(DatasetError, match="absent.nc"):
+    with pytest.raises(DatasetError, match=r"absent\.nc"):
         ds.load()
     assert not ds.exists()
 

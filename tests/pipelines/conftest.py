@@ -18,27 +18,13 @@ from kedro.framework.project import configure_project
 from kedro.io import DataCatalog
 from kedro.runner import SequentialRunner
 
-from rainscore.synthetic import SyntheticWorld, WorldConfig
-
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
-TINY_BOX = {"lat_min": 45.0, "lat_max": 46.0, "lon_min": 1.0, "lon_max": 2.5}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _configured_project() -> None:
     """``find_pipelines`` needs the package configured, as ``kedro run`` does."""
     configure_project("rainscore")
-
-
-@pytest.fixture(scope="session")
-def tiny_world(tmp_path_factory) -> Path:
-    """Six rainy hours (orographic, then convective) over a 10 × 15-cell box, written once."""
-    root = tmp_path_factory.mktemp("world")
-    config = WorldConfig.from_dict(
-        {"start": "2024-06-10T12:00", "days": 0.25, "seed": 7, "box": TINY_BOX, "margin_km": 10}
-    )
-    SyntheticWorld(config).write(root, progress=False)
-    return root
 
 
 def _relocate(entry: Any, data_root: Path) -> Any:
@@ -53,13 +39,13 @@ def _relocate(entry: Any, data_root: Path) -> Any:
     return entry
 
 
-def load_parameters() -> dict[str, Any]:
+def load_parameters(box: dict[str, float]) -> dict[str, Any]:
     """All ``parameters*.yml`` of ``conf/base`` merged, with quiet progress bars."""
     params: dict[str, Any] = {}
     for path in sorted(CONF.glob("parameters*.yml")):
         params.update(yaml.safe_load(path.read_text()) or {})
     params = copy.deepcopy(params)
-    params["box"] = dict(TINY_BOX)
+    params["box"] = dict(box)
     params["ingestion"]["progress"] = False
     params["ingestion"]["executor"] = "sequential"
     params["colocation"]["engine"]["progress"] = False
@@ -99,9 +85,9 @@ class Project:
 
 
 @pytest.fixture
-def project(tmp_path, tiny_world) -> Project:
+def project(tmp_path, tiny_world, tiny_box) -> Project:
     """A fresh project data folder over the shared tiny world."""
-    return Project(tmp_path / "project", tiny_world, load_parameters())
+    return Project(tmp_path / "project", tiny_world, load_parameters(tiny_box))
 
 
 @pytest.fixture

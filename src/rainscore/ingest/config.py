@@ -22,7 +22,6 @@ class IngestionConfig:
         imerg_product: ``auto`` (the run with most files) or ``Early``/``Late``/``Final``;
             files of another run are skipped.
         imerg_variables: Normalised IMERG variables to keep (``None``: all).
-        radar_max_rate: Rates above this (mm/h) are physically impossible: masked, counted.
         radar_grid_id: Expected radar grid id, or ``auto`` (the most common grid).
         radar_frame_minutes: Expected accumulation of a radar frame.
     """
@@ -33,7 +32,6 @@ class IngestionConfig:
     progress: bool = True
     imerg_product: str = "auto"
     imerg_variables: tuple[str, ...] | None = None
-    radar_max_rate: float = 300.0
     radar_grid_id: str = "auto"
     radar_frame_minutes: int = 5
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
 from functools import partial
 
@@ -16,7 +17,7 @@ from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
 from rainscore.ingest.parallel import map_files
 from rainscore.io import ReaderError, open_imerg, parse_imerg_filename, pmw_age
-from rainscore.io.imerg_filename import version_number
+from rainscore.io.imerg_filename import ImergFileInfo, version_number
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,8 @@ def build_imerg_cube(
         box: The analysis box; only its hyperslab is read from each file.
         config: Ingestion parameters (strictness, parallelism, run selection).
         previous: The cube of an earlier run: granules it already holds whose files are
-            unchanged (same size and modification time) are not read again.
+            unchanged (same size and modification time) are not read again, provided it was
+            built for the same box, run and variables (else everything is read again).
 
     Returns:
         ``(cube, log)``: the cube (dims time, lat, lon; missing half hours are NaN and listed
@@ -77,60 +79,52 @@ def build_imerg_cube(
 
     Raises:
         ReaderError: In strict mode, at the first bad file.
-        ValueError: If no granule at all could be read.
+        ValueError: In strict mode at the first skipped file, or if no granule at all could
+            be read.
     """
-    rows: list[dict] = []
-    candidates: list[tuple[str, object]] = []
+    rows: dict[str, dict] = {}
+    candidates: list[tuple[str, ImergFileInfo]] = []
     for path in paths:
         size, mtime = fingerprint(path)
-        base = {"path": path, "size": size, "mtime_ns": mtime}
+        row = {"path": path, "size": size, "mtime_ns": mtime}
+        rows[path] = row
         try:
             info = parse_imerg_filename(path)
         except ReaderError as err:
             if config.strict:
                 raise
-            rows.append({**base, "status": "skipped", "reason": err.reason, "problem": str(err)})
+            _skip(row, err.reason, str(err))
             continue
         candidates.append((path, info))
-        rows.append(
-            {
-                **base,
-                "product": info.product,
-                "version": info.version,
-                "time": pd.Timestamp(info.start),
-            }
-        )
-    log = pd.DataFrame(rows, columns=LOG_COLUMNS)
-    for column in ("product", "version", "status", "reason", "problem"):
-        log[column] = log[column].astype(object)
+        row.update(product=info.product, version=info.version, time=pd.Timestamp(info.start))
 
     product = config.imerg_product
     if product == "auto" and candidates:
         product = Counter(info.product for _, info in candidates).most_common(1)[0][0]
-    by_time: dict[pd.Timestamp, tuple[str, object]] = {}
+    by_time: dict[pd.Timestamp, tuple[str, ImergFileInfo]] = {}
     for path, info in candidates:
-        idx = log.index[log["path"] == path][0]
         if info.product != product:
-            _skip(log, idx, "other_product", f"{path}: {info.product} granule, cube is {product}")
+            _skip(rows[path], "other_product", f"{path}: {info.product} granule, cube is {product}")
             continue
         t = pd.Timestamp(info.start)
         kept = by_time.get(t)
         if kept is None or version_number(info.version) > version_number(kept[1].version):
             if kept is not None:
-                loser = log.index[log["path"] == kept[0]][0]
-                _skip(log, loser, "duplicate", f"{kept[0]}: duplicate time {t}, {path} kept")
+                _skip(rows[kept[0]], "duplicate", f"{kept[0]}: duplicate time {t}, {path} kept")
             by_time[t] = (path, info)
         else:
-            _skip(log, idx, "duplicate", f"{path}: duplicate time {t}, {kept[0]} kept")
-    if config.strict and (log["status"] == "skipped").any():
-        raise ValueError(log.loc[log["status"] == "skipped", "problem"].iloc[0])
+            _skip(rows[path], "duplicate", f"{path}: duplicate time {t}, {kept[0]} kept")
+    skipped = [r for r in rows.values() if r.get("status") == "skipped"]
+    if config.strict and skipped:
+        raise ValueError(skipped[0]["problem"])
 
-    reused_times, to_read = _split_reused(by_time, previous, product)
+    variables = config.imerg_variables
+    reused_times, to_read = _split_reused(by_time, previous, product, box, variables)
     for t in reused_times:
-        log.loc[log["path"] == by_time[t][0], "status"] = "reused"
+        rows[by_time[t][0]]["status"] = "reused"
 
     results = map_files(
-        partial(_read_granule, box=box, variables=config.imerg_variables),
+        partial(_read_granule, box=box, variables=variables),
         [by_time[t][0] for t in to_read],
         executor=config.executor,
         workers=config.workers,
@@ -138,28 +132,24 @@ def build_imerg_cube(
         progress=config.progress,
         desc="IMERG granules",
     )
-    granules = []
+    parts = []
     for result in results:
-        idx = log.index[log["path"] == result.path][0]
         if result.ok:
-            log.loc[idx, "status"] = "read"
-            granules.append(result.value)
+            rows[result.path]["status"] = "read"
+            parts.append(result.value)
         else:
-            _skip(log, idx, result.reason, result.problem)
-
-    parts = list(granules)
+            _skip(rows[result.path], result.reason, result.problem)
     if reused_times:
         old = previous.drop_vars([v for v in PMW_AGE_VARIABLES if v in previous])
         parts.append(old.sel(time=sorted(reused_times)))
+    log = pd.DataFrame(list(rows.values()), columns=LOG_COLUMNS)
+    for column in ("product", "version", "status", "reason", "problem"):
+        log[column] = log[column].astype(object)
     if not parts:
-        raise ValueError(
-            f"No IMERG granule could be read from {len(paths)} file(s)"
-            + (
-                f"; first problem: {log['problem'].dropna().iloc[0]}"
-                if log["problem"].notna().any()
-                else ""
-            )
-        )
+        problems = log["problem"].dropna()
+        first = f"; first problem: {problems.iloc[0]}" if len(problems) else ""
+        raise ValueError(f"No IMERG granule could be read from {len(paths)} file(s){first}")
+
     cube = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="exact")
     cube = cube.sortby("time")
     axis = pd.date_range(cube.time.values[0], cube.time.values[-1], freq=HALF_HOUR)
@@ -168,19 +158,17 @@ def build_imerg_cube(
     if "mw_source" in cube and "mw_observation_time" in cube:
         cube = cube.merge(pmw_age(cube, product=product))
 
-    sources = {
-        by_time[t][0]: list(fingerprint(by_time[t][0]))
-        for t in by_time
-        if log.loc[log["path"] == by_time[t][0], "status"].iloc[0] in ("read", "reused")
-    }
-    versions = sorted({info.version for _, info in by_time.values()})
+    used = [path for path, _ in by_time.values() if rows[path]["status"] in ("read", "reused")]
     cube.attrs.update(
         {
             "title": "IMERG half-hourly fields over the analysis box",
             "product": product,
-            "version": ",".join(versions),
+            "version": ",".join(sorted({info.version for _, info in by_time.values()})),
+            "crs": "EPSG:4326",
             "box": json.dumps(box.to_dict()),
-            "source_files": json.dumps(sources),
+            "variables_requested": json.dumps(list(variables) if variables else None),
+            "source_root": os.path.commonpath(used) if used else "",
+            "source_files": json.dumps({path: list(fingerprint(path)) for path in used}),
             "missing_times": json.dumps(time_gaps(axis, present)),
             "n_missing_times": int((~present).sum()),
         }
@@ -188,23 +176,41 @@ def build_imerg_cube(
     return cube, log
 
 
-def _skip(log: pd.DataFrame, idx: int, reason: str | None, problem: str | None) -> None:
-    log.loc[idx, ["status", "reason", "problem"]] = ["skipped", reason, problem]
+def _skip(row: dict, reason: str | None, problem: str | None) -> None:
+    row.update(status="skipped", reason=reason, problem=problem)
 
 
 def _split_reused(
-    by_time: dict, previous: xr.Dataset | None, product: str
+    by_time: dict[pd.Timestamp, tuple[str, ImergFileInfo]],
+    previous: xr.Dataset | None,
+    product: str,
+    box: Box,
+    variables: tuple[str, ...] | None,
 ) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
-    """Times whose granule the previous cube holds unchanged, and times to read."""
-    if previous is None or previous.attrs.get("product") != product:
-        return [], sorted(by_time)
+    """Times whose granule the previous cube holds unchanged, and times to read.
+
+    Nothing is reused when the previous cube was built for another run, box or set of
+    variables: its granules would not match the new ones.
+    """
+    everything = sorted(by_time)
+    if previous is None:
+        return [], everything
     try:
         known = json.loads(previous.attrs.get("source_files", "{}"))
+        same_box = json.loads(previous.attrs.get("box", "null")) == box.to_dict()
+        requested = json.loads(previous.attrs.get("variables_requested", '"?"'))
     except json.JSONDecodeError:
-        return [], sorted(by_time)
+        return [], everything
+    same_variables = requested == (list(variables) if variables else None)
+    if previous.attrs.get("product") != product or not same_box or not same_variables:
+        logger.info(
+            "The previous IMERG cube was built for another run, box or variables: "
+            "reading every granule again"
+        )
+        return [], everything
     prev_times = set(pd.DatetimeIndex(previous.time.values))
     reused, to_read = [], []
-    for t in sorted(by_time):
+    for t in everything:
         path = by_time[t][0]
         if t in prev_times and known.get(path) == list(fingerprint(path)):
             reused.append(t)

@@ -136,7 +136,9 @@ def build_radar_inventory(
         axis=1,
     )
     ok = inv["status"] == "ok"
-    dup = ok & inv.duplicated(subset="end_time", keep="first") & inv["end_time"].notna()
+    # Only usable files compete for an end time: a file on the wrong grid or of the wrong
+    # accumulation must not push a good one out.
+    dup = ok & inv["end_time"].where(ok).duplicated(keep="first") & inv["end_time"].notna()
     inv.loc[dup, "status"] = "duplicate"
     inv.loc[dup, "problem"] = inv.loc[dup].apply(
         lambda r: f"{r['path']}: a second file for end time {r['end_time']}", axis=1
