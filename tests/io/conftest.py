@@ -309,11 +309,13 @@ def write_odim(
     undetect: float | None = None,
     source: str = "ORG:85",
     conventions: str = "ODIM_H5/V2_1",
+    chunks: tuple[int, int] | None = None,
 ) -> Path:
     """An ODIM HDF5 composite in the Météo-France mosaic layout (defaults) or any other.
 
     ``grid=None`` writes no ``where`` group. ``values`` are written as they are (their
-    dtype is the file's), rows north to south.
+    dtype is the file's), rows north to south, gzipped in ``chunks`` (default: up to
+    256 × 256, as Météo-France's).
     """
     nominal = nominal or end
     start = start if start is not None else end - dt.timedelta(minutes=5)
@@ -358,7 +360,7 @@ def write_odim(
         h5.create_dataset(
             "dataset1/data1/data",
             data=values,
-            chunks=(min(values.shape[0], 256), min(values.shape[1], 256)),
+            chunks=chunks or (min(values.shape[0], 256), min(values.shape[1], 256)),
             compression="gzip",
         )
     return path

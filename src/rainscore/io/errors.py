@@ -19,6 +19,7 @@ REASONS = (
     "time_mismatch",
     "grid_mismatch",
     "outside_box",
+    "bad_window",
 )
 
 

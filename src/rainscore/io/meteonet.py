@@ -30,8 +30,11 @@ from rainscore.io.radar_field import (
     RadarMetadata,
     build_radar_array,
     check_grid,
+    check_window,
     impossible_limit,
     mask_impossible,
+    window_attrs,
+    window_metadata,
 )
 
 MINUTES = 5.0
@@ -235,6 +238,7 @@ def open_meteonet(
     max_rate: float = 300.0,
     coords_path: str | Path | None = None,
     expected_grid: ProjectedGrid | None = None,
+    window: tuple[slice, slice] | None = None,
 ) -> xr.DataArray:
     """Read every frame of a MeteoNet rainfall archive.
 
@@ -245,6 +249,8 @@ def open_meteonet(
             masked and counted.
         coords_path: Its coordinate file (default: ``radar_coords_<ZONE>.npz`` beside it).
         expected_grid: If given, the file's grid must be this one.
+        window: ``(rows, cols)`` of every frame to decode (see
+            :func:`rainscore.io.open_radar`; the archive is read whole).
 
     Returns:
         Float32 DataArray ``precipitation`` in mm, dims (time, y, x), frames sorted on
@@ -252,18 +258,26 @@ def open_meteonet(
         ``x`` = longitude; attrs as :func:`rainscore.io.open_radar`.
 
     Raises:
-        ReaderError: As :func:`meteonet_metadata`, and ``grid_mismatch``.
+        ReaderError: As :func:`meteonet_metadata`, ``grid_mismatch`` and ``bad_window``.
     """
     path = Path(path)
     with _open_zip(path) as zf:
         meta, times = _metadata(path, zf, Path(coords_path) if coords_path else None)
         check_grid(path, meta.grid, expected_grid)
+        if window is not None:
+            window = check_window(path, window, meta.shape)
         raw = _member(path, zf, "data")
     order = np.argsort(np.array(times, dtype="datetime64[s]"), kind="stable")
-    raw = raw[order]
+    raw = raw[order] if window is None else raw[order][:, window[0], window[1]]
     missing = raw == _MISSING
     values = raw.astype(np.float32) * np.float32(_SCALE)
     values[missing] = np.nan
     limit = impossible_limit(meta.units, meta.accumulation_minutes, max_rate)
     n_impossible = mask_impossible(values, limit)
-    return build_radar_array(values, meta, n_impossible=n_impossible, max_rate=max_rate)
+    extra = None
+    if window is not None:
+        extra = window_attrs(meta, window)
+        meta = window_metadata(meta, window)
+    return build_radar_array(
+        values, meta, n_impossible=n_impossible, max_rate=max_rate, extra_attrs=extra
+    )

@@ -28,7 +28,7 @@ from pyproj.exceptions import ProjError
 
 from rainscore.grids import METEOFRANCE_1KM, METEOFRANCE_500M, METEOFRANCE_PROJ, ProjectedGrid
 from rainscore.io.errors import ReaderError
-from rainscore.io.hdf5 import attr_number, attr_text, open_hdf5
+from rainscore.io.hdf5 import GroupCache, open_hdf5
 from rainscore.io.radar_field import (
     ACCUMULATION_UNITS,
     RATE_UNITS,
@@ -36,8 +36,10 @@ from rainscore.io.radar_field import (
     build_radar_array,
     check_grid,
     check_name_time,
+    check_window,
     impossible_limit,
-    mask_impossible,
+    window_attrs,
+    window_metadata,
 )
 
 #: ODIM quantities the reader converts, and the units it returns for each.
@@ -56,6 +58,17 @@ _NUMBERED = re.compile(r"^(dataset|data)(\d+)$")
 
 
 @dataclass(frozen=True)
+class _Scaling:
+    """How a field's stored values become physical ones (the key of a decoding table)."""
+
+    gain: float
+    offset: float
+    nodata: float | None
+    undetect: float | None
+    reflectivity: bool
+
+
+@dataclass(frozen=True)
 class _OdimHeader:
     """Everything :func:`odim_metadata` learns, plus where the data and scaling are."""
 
@@ -67,33 +80,45 @@ class _OdimHeader:
     undetect: float | None
     source: str
 
+    @property
+    def scaling(self) -> _Scaling:
+        """The decoding parameters."""
+        return _Scaling(
+            gain=self.gain,
+            offset=self.offset,
+            nodata=self.nodata,
+            undetect=self.undetect,
+            reflectivity=self.meta.quantity in _REFLECTIVITY,
+        )
 
-def _numbered(group: h5py.Group, prefix: str) -> list[str]:
+
+def _numbered(cache: GroupCache, path: str, prefix: str) -> list[str]:
+    """Names of the ``<prefix>N`` groups in the group at ``path`` (``""``: root), by N."""
     found = []
-    for key in group:
+    for key in cache.children(path):
         m = _NUMBERED.match(key)
-        if m and m[1] == prefix and isinstance(group[key], h5py.Group):
+        if m and m[1] == prefix and cache.group(f"{path}/{key}" if path else key) is not None:
             found.append((int(m[2]), key))
     return [key for _, key in sorted(found)]
 
 
-def _chain(h5: h5py.File, dataset: str, data: str, kind: str) -> list[h5py.Group]:
-    """``what`` or ``where`` groups from the most specific to the root."""
+def _chain(cache: GroupCache, dataset: str, data: str, kind: str) -> list[str]:
+    """Paths of the ``what`` or ``where`` groups from the most specific to the root."""
     paths = (f"{dataset}/{data}/{kind}", f"{dataset}/{kind}", kind)
-    return [h5[p] for p in paths if isinstance(h5.get(p), h5py.Group)]
+    return [p for p in paths if cache.group(p) is not None]
 
 
-def _text(chain: list[h5py.Group], name: str) -> str | None:
+def _text(cache: GroupCache, chain: list[str], name: str) -> str | None:
     for group in chain:
-        value = attr_text(group, name)
+        value = cache.text(group, name)
         if value:
             return value
     return None
 
 
-def _number(chain: list[h5py.Group], name: str) -> float | None:
+def _number(cache: GroupCache, chain: list[str], name: str) -> float | None:
     for group in chain:
-        value = attr_number(group, name)
+        value = cache.number(group, name)
         if value is not None:
             return value
     return None
@@ -110,7 +135,7 @@ def _when(path: Path, date: str | None, time: str | None, label: str) -> dt.date
         ) from None
 
 
-def _select_data(path: Path, h5: h5py.File, quantity: str | None) -> tuple[str, str, str]:
+def _select_data(path: Path, cache: GroupCache, quantity: str | None) -> tuple[str, str, str]:
     """(dataset, data, quantity) of the field to read: the first supported one by default."""
     if quantity is not None and quantity.upper() not in QUANTITY_UNITS:
         raise ReaderError(
@@ -118,24 +143,24 @@ def _select_data(path: Path, h5: h5py.File, quantity: str | None) -> tuple[str, 
             "unknown_quantity",
             f"quantity {quantity!r} is not one the reader converts ({sorted(QUANTITY_UNITS)})",
         )
-    datasets = _numbered(h5, "dataset")
+    datasets = _numbered(cache, "", "dataset")
     if not datasets:
         raise ReaderError(
             path,
             "missing_group",
-            f"no /dataset1 group (groups present: {list(h5.keys())}); not an ODIM composite",
+            f"no /dataset1 group (groups present: {cache.children('')}); not an ODIM composite",
         )
     seen = []
     for ds in datasets:
-        for data in _numbered(h5[ds], "data"):
-            dset = h5.get(f"{ds}/{data}/data")
-            if not isinstance(dset, h5py.Dataset):
+        for data in _numbered(cache, ds, "data"):
+            dset = cache.dataset(f"{ds}/{data}/data")
+            if dset is None:
                 continue
-            what = _chain(h5, ds, data, "what")
+            what = _chain(cache, ds, data, "what")
             # A Météo-France mosaic that does not say what it holds is a 5-minute ACRR.
-            source = _text(what, "source") or ""
+            source = _text(cache, what, "source") or ""
             mf = _METEOFRANCE_ORG in source or dset.shape in _METEOFRANCE_GRIDS
-            q = (_text(what, "quantity") or ("ACRR" if mf else "")).upper()
+            q = (_text(cache, what, "quantity") or ("ACRR" if mf else "")).upper()
             seen.append(f"{ds}/{data}:{q or '?'}")
             if (quantity is None and q in QUANTITY_UNITS) or (quantity and q == quantity.upper()):
                 return ds, data, q
@@ -192,52 +217,45 @@ def _snap(grid: ProjectedGrid) -> ProjectedGrid:
     return grid
 
 
-def _grid(
-    path: Path, h5: h5py.File, ds: str, data: str, shape: tuple[int, int], meteofrance: bool
+class _GridError(Exception):
+    """Georeferencing that does not hold together (``reason``, ``detail`` of a ReaderError)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@lru_cache(maxsize=64)
+def _grid_from_where(
+    projdef: str,
+    nx: int,
+    ny: int,
+    dx: float,
+    dy: float,
+    ul: tuple[float, float],
+    lr: tuple[float | None, float | None],
+    source: str,
 ) -> ProjectedGrid:
-    where = _chain(h5, ds, data, "where")
-    projdef = _text(where, "projdef")
-    if projdef is None:
-        if meteofrance and shape in _METEOFRANCE_GRIDS:
-            return _METEOFRANCE_GRIDS[shape]
-        raise ReaderError(
-            path,
-            "missing_attribute",
-            f"no where/projdef georeferencing and shape {shape} is not a full Météo-France "
-            f"grid ({sorted(_METEOFRANCE_GRIDS)})",
-        )
-    values = {}
-    for name in ("xsize", "ysize", "xscale", "yscale", "UL_lon", "UL_lat"):
-        values[name] = _number(where, name)
-        if values[name] is None:
-            raise ReaderError(
-                path, "missing_attribute", f"where has projdef but no {name} attribute"
-            )
-    nx, ny = int(values["xsize"]), int(values["ysize"])
-    if (ny, nx) != shape:
-        raise ReaderError(
-            path,
-            "inconsistent",
-            f"where/xsize={nx}, ysize={ny} disagree with {ds}/{data}/data shape {shape}",
-        )
+    """The grid that ``where`` describes (cached: files of one grid share their ``where``).
+
+    Raises:
+        _GridError: An unusable projection, or corners that disagree with the size.
+    """
     try:
         to_xy = _to_xy(projdef)
     except ProjError as err:
-        raise ReaderError(path, "inconsistent", f"where/projdef {projdef!r}: {err}") from None
-    dx, dy = values["xscale"], values["yscale"]
-    x_min, y_max = to_xy.transform(values["UL_lon"], values["UL_lat"])
-    lr_lon, lr_lat = _number(where, "LR_lon"), _number(where, "LR_lat")
-    if lr_lon is not None and lr_lat is not None:
-        x_lr, y_lr = to_xy.transform(lr_lon, lr_lat)
+        raise _GridError("inconsistent", f"where/projdef {projdef!r}: {err}") from None
+    x_min, y_max = to_xy.transform(*ul)
+    if lr[0] is not None and lr[1] is not None:
+        x_lr, y_lr = to_xy.transform(*lr)
         if abs(x_lr - (x_min + nx * dx)) > dx / 2 or abs(y_lr - (y_max - ny * dy)) > dy / 2:
-            raise ReaderError(
-                path,
+            raise _GridError(
                 "inconsistent",
                 f"where corners disagree with the grid size: UL projects to ({x_min:.1f}, "
                 f"{y_max:.1f}) m and LR to ({x_lr:.1f}, {y_lr:.1f}) m, but {nx} × {ny} pixels "
                 f"of {dx:g} × {dy:g} m end at ({x_min + nx * dx:.1f}, {y_max - ny * dy:.1f}) m",
             )
-    source = _text(_chain(h5, ds, data, "what"), "source") or ""
     grid = ProjectedGrid(
         crs=projdef,
         nx=nx,
@@ -251,31 +269,86 @@ def _grid(
     return _snap(grid)
 
 
-def _read_header(path: Path, h5: h5py.File, quantity: str | None) -> _OdimHeader:
-    ds, data, q = _select_data(path, h5, quantity)
-    what = _chain(h5, ds, data, "what")
-    source = _text(what, "source") or ""
-    dset = h5[f"{ds}/{data}/data"]
-    if dset.ndim != 2:
+def _grid(
+    path: Path, cache: GroupCache, ds: str, data: str, shape: tuple[int, int], meteofrance: bool
+) -> ProjectedGrid:
+    where = _chain(cache, ds, data, "where")
+    projdef = _text(cache, where, "projdef")
+    if projdef is None:
+        if meteofrance and shape in _METEOFRANCE_GRIDS:
+            return _METEOFRANCE_GRIDS[shape]
         raise ReaderError(
-            path, "inconsistent", f"{dset.name} has shape {dset.shape}; expected 2-D (y, x)"
+            path,
+            "missing_attribute",
+            f"no where/projdef georeferencing and shape {shape} is not a full Météo-France "
+            f"grid ({sorted(_METEOFRANCE_GRIDS)})",
+        )
+    values = {}
+    for name in ("xsize", "ysize", "xscale", "yscale", "UL_lon", "UL_lat"):
+        values[name] = _number(cache, where, name)
+        if values[name] is None:
+            raise ReaderError(
+                path, "missing_attribute", f"where has projdef but no {name} attribute"
+            )
+    nx, ny = int(values["xsize"]), int(values["ysize"])
+    if (ny, nx) != shape:
+        raise ReaderError(
+            path,
+            "inconsistent",
+            f"where/xsize={nx}, ysize={ny} disagree with {ds}/{data}/data shape {shape}",
+        )
+    source = _text(cache, _chain(cache, ds, data, "what"), "source") or ""
+    try:
+        return _grid_from_where(
+            projdef,
+            nx,
+            ny,
+            values["xscale"],
+            values["yscale"],
+            (values["UL_lon"], values["UL_lat"]),
+            (_number(cache, where, "LR_lon"), _number(cache, where, "LR_lat")),
+            source,
+        )
+    except _GridError as err:
+        raise ReaderError(path, err.reason, err.detail) from None
+
+
+def _read_header(path: Path, cache: GroupCache, quantity: str | None) -> _OdimHeader:
+    ds, data, q = _select_data(path, cache, quantity)
+    what = _chain(cache, ds, data, "what")
+    source = _text(cache, what, "source") or ""
+    data_path = f"{ds}/{data}/data"
+    dset = cache.dataset(data_path)
+    if len(dset.shape) != 2:
+        raise ReaderError(
+            path, "inconsistent", f"/{data_path} has shape {dset.shape}; expected 2-D (y, x)"
         )
     shape = (int(dset.shape[0]), int(dset.shape[1]))
-    projdef = _text(_chain(h5, ds, data, "where"), "projdef")
+    projdef = _text(cache, _chain(cache, ds, data, "where"), "projdef")
     meteofrance = (
         _METEOFRANCE_ORG in source
         or (projdef is None and shape in _METEOFRANCE_GRIDS)
         or (projdef is not None and _is_meteofrance_crs(projdef))
     )
-    grid = _grid(path, h5, ds, data, shape, meteofrance)
-    root_what = [h5["what"]] if isinstance(h5.get("what"), h5py.Group) else []
-    nominal = _when(path, _text(root_what, "date"), _text(root_what, "time"), "what")
-    end = _when(path, _text(what, "enddate"), _text(what, "endtime"), f"{ds} end") or nominal
+    grid = _grid(path, cache, ds, data, shape, meteofrance)
+    root_what = ["what"] if cache.group("what") is not None else []
+    nominal = _when(path, _text(cache, root_what, "date"), _text(cache, root_what, "time"), "what")
+    end = (
+        _when(
+            path,
+            _text(cache, what, "enddate"),
+            _text(cache, what, "endtime"),
+            f"{ds} end",
+        )
+        or nominal
+    )
     if end is None:
         raise ReaderError(
             path, "missing_attribute", "no end time (what/enddate+endtime) nor what/date+time"
         )
-    start = _when(path, _text(what, "startdate"), _text(what, "starttime"), f"{ds} start")
+    start = _when(
+        path, _text(cache, what, "startdate"), _text(cache, what, "starttime"), f"{ds} start"
+    )
     units = QUANTITY_UNITS[q]
     accumulation = None
     if units == ACCUMULATION_UNITS:
@@ -296,7 +369,7 @@ def _read_header(path: Path, h5: h5py.File, quantity: str | None) -> _OdimHeader
             )
     elif start is None:
         start = end
-    gain, nodata = _number(what, "gain"), _number(what, "nodata")
+    gain, nodata = _number(cache, what, "gain"), _number(cache, what, "nodata")
     if meteofrance:
         gain = 0.01 if gain is None else gain
         nodata = 65535.0 if nodata is None else nodata
@@ -315,11 +388,11 @@ def _read_header(path: Path, h5: h5py.File, quantity: str | None) -> _OdimHeader
     )
     return _OdimHeader(
         meta=meta,
-        data_path=dset.name,
+        data_path=data_path,
         gain=1.0 if gain is None else gain,
-        offset=_number(what, "offset") or 0.0,
+        offset=_number(cache, what, "offset") or 0.0,
         nodata=nodata,
-        undetect=_number(what, "undetect"),
+        undetect=_number(cache, what, "undetect"),
         source=source,
     )
 
@@ -340,9 +413,173 @@ def odim_metadata(path: str | Path, *, quantity: str | None = None) -> RadarMeta
     """
     path = Path(path)
     with open_hdf5(path) as h5:
-        meta = _read_header(path, h5, quantity).meta
+        meta = _read_header(path, GroupCache(h5), quantity).meta
     check_name_time(path, [t for t in (meta.nominal_time, meta.end_time) if t is not None])
     return meta
+
+
+def _decode_general(
+    raw: np.ndarray, scaling: _Scaling, zr: tuple[float, float], limit: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Physical values (float32) and the mask of impossible ones, computed in float64.
+
+    The reference decoding: any dtype. nodata → NaN, undetect → 0, reflectivity → rate
+    with ``Z = a R^b``, then values above ``limit`` or negative → NaN (and flagged).
+    """
+    nodata = raw == scaling.nodata if scaling.nodata is not None else np.zeros(raw.shape, bool)
+    undetect = (
+        raw == scaling.undetect if scaling.undetect is not None else np.zeros(raw.shape, bool)
+    )
+    values = raw.astype(np.float64) * scaling.gain + scaling.offset
+    if scaling.reflectivity:
+        a, b = zr
+        with np.errstate(over="ignore", invalid="ignore"):
+            values = (10.0 ** (values / 10.0) / a) ** (1.0 / b)
+    values[undetect] = 0.0
+    values[nodata | ~np.isfinite(values)] = np.nan
+    with np.errstate(invalid="ignore"):
+        impossible = (values > limit) | (values < 0)
+    values[impossible] = np.nan
+    return values.astype(np.float32), impossible
+
+
+def _runs(flags: np.ndarray, first_code: int) -> tuple[tuple[int, int], ...]:
+    """Inclusive ``(first, last)`` codes of the runs of True in ``flags`` (codes ascending)."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], flags, [False])).astype(np.int8)))
+    return tuple(
+        (first_code + int(lo), first_code + int(hi) - 1)
+        for lo, hi in zip(edges[::2], edges[1::2], strict=True)
+    )
+
+
+_MAX_RANGES = 4
+"""Code ranges decoded by comparisons at most; more go through the table."""
+
+
+@dataclass(frozen=True)
+class _CodeTable:
+    """The decoding of every code of a small integer type, by :func:`_decode_general`.
+
+    Attributes:
+        values: float32 value of each code, indexed by the code's unsigned bit pattern.
+        impossible: Whether each code is an impossible value (same indexing).
+        nan_ranges: Inclusive code ranges that decode to NaN (nodata, impossible).
+        impossible_ranges: Inclusive code ranges of impossible values.
+        scaled: Whether every other code decodes to ``float32(code × gain)`` computed in
+            float64, bit for bit: the frame is then one multiplication and a few masks.
+    """
+
+    values: np.ndarray
+    impossible: np.ndarray
+    nan_ranges: tuple[tuple[int, int], ...]
+    impossible_ranges: tuple[tuple[int, int], ...]
+    scaled: bool
+
+
+@lru_cache(maxsize=32)
+def _code_table(
+    dtype: np.dtype, scaling: _Scaling, zr: tuple[float, ...], limit: float
+) -> _CodeTable:
+    unsigned = np.dtype(f"u{dtype.itemsize}")
+    bits = np.arange(2 ** (8 * dtype.itemsize), dtype=np.int64).astype(unsigned)
+    by_bits = bits.view(dtype)  # the code of each unsigned bit pattern
+    values, impossible = _decode_general(by_bits, scaling, zr, limit)
+    order = np.argsort(by_bits, kind="stable")  # codes ascending
+    first = int(by_bits[order[0]])
+    nan = np.isnan(values)
+    scaled_values = np.empty(values.shape, np.float32)
+    np.multiply(by_bits, scaling.gain, out=scaled_values, dtype=np.float64, casting="same_kind")
+    kept = ~nan
+    scaled = np.array_equal(scaled_values[kept].view(np.uint32), values[kept].view(np.uint32))
+    for array in (values, impossible):
+        array.flags.writeable = False
+    return _CodeTable(
+        values=values,
+        impossible=impossible,
+        nan_ranges=_runs(nan[order], first),
+        impossible_ranges=_runs(impossible[order], first),
+        scaled=scaled,
+    )
+
+
+def _in_range(raw: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
+    """Mask of ``lo <= raw <= hi`` (None: every pixel), in as few passes as possible."""
+    info = np.iinfo(raw.dtype)
+    if lo <= info.min and hi >= info.max:
+        return None
+    if lo == hi:
+        return raw == lo
+    if lo <= info.min:
+        return raw <= hi
+    if hi >= info.max:
+        return raw >= lo
+    return (raw >= lo) & (raw <= hi)
+
+
+def _count_in_range(raw: np.ndarray, lo: int, hi: int) -> int:
+    """How many pixels have ``lo <= raw <= hi``."""
+    info = np.iinfo(raw.dtype)
+    if lo <= info.min and hi >= info.max:
+        return raw.size
+    if lo == hi:
+        return int(np.count_nonzero(raw == lo))
+    if lo <= info.min:
+        return int(np.count_nonzero(raw <= hi))
+    if hi >= info.max:
+        return int(np.count_nonzero(raw >= lo))
+    return int(np.count_nonzero(raw >= lo)) - int(np.count_nonzero(raw > hi))
+
+
+def _decode(
+    raw: np.ndarray, scaling: _Scaling, zr: tuple[float, float], limit: float
+) -> tuple[np.ndarray, int]:
+    """Physical values (float32) and the number of impossible ones.
+
+    Identical, bit for bit, to :func:`_decode_general`. Integer fields of one or two bytes
+    (Météo-France uint16 counts, 8-bit reflectivities) are decoded through a table of their
+    codes, itself made by :func:`_decode_general`: a frame of scaled counts is then one
+    float64-exact multiplication into float32 (no float64 temporary) and a NaN mask of
+    the nodata and impossible codes; any other table is one lookup per pixel. Impossible
+    values are counted on the codes, by comparisons.
+    """
+    if raw.dtype.kind not in "iu" or raw.dtype.itemsize > 2:
+        values, impossible = _decode_general(raw, scaling, zr, limit)
+        return values, int(np.count_nonzero(impossible))
+    dtype = raw.dtype.newbyteorder("=")
+    raw = raw.astype(dtype, copy=False)
+    table = _code_table(dtype, scaling, tuple(float(v) for v in zr), float(limit))
+    bits = raw.view(f"u{dtype.itemsize}")
+    if table.scaled and len(table.nan_ranges) <= _MAX_RANGES:
+        values = np.empty(raw.shape, np.float32)
+        np.multiply(raw, scaling.gain, out=values, dtype=np.float64, casting="same_kind")
+        for lo, hi in table.nan_ranges:
+            mask = _in_range(raw, lo, hi)
+            np.copyto(values, np.float32(np.nan), where=True if mask is None else mask)
+    else:
+        values = np.take(table.values, bits)
+    if len(table.impossible_ranges) <= _MAX_RANGES:
+        n_impossible = sum(_count_in_range(raw, lo, hi) for lo, hi in table.impossible_ranges)
+    else:
+        n_impossible = int(np.count_nonzero(np.take(table.impossible, bits)))
+    return values, n_impossible
+
+
+def _read_data(cache: GroupCache, data_path: str, window: tuple[slice, slice] | None) -> np.ndarray:
+    """The data array, or only its ``window`` (a hyperslab: HDF5 reads and decompresses
+    only the chunks it touches).
+    """
+    dset = cache.dataset(data_path)
+    file_space = dset.get_space()
+    if window is None:
+        shape = dset.shape
+    else:
+        rows, cols = window
+        shape = (rows.stop - rows.start, cols.stop - cols.start)
+        file_space.select_hyperslab((rows.start, cols.start), shape)
+    dtype = dset.dtype
+    out = np.empty(shape, dtype=dtype.newbyteorder("=") if dtype.kind in "iuf" else dtype)
+    dset.read(h5py.h5s.create_simple(shape), file_space, out)
+    return out
 
 
 def open_odim(
@@ -352,29 +589,27 @@ def open_odim(
     zr: tuple[float, float] = (200.0, 1.6),
     quantity: str | None = None,
     expected_grid: ProjectedGrid | None = None,
+    window: tuple[slice, slice] | None = None,
 ) -> xr.DataArray:
     """Read the field of an ODIM HDF5 composite (see :func:`rainscore.io.open_radar`)."""
     path = Path(path)
-    with open_hdf5(path) as h5:
-        header = _read_header(path, h5, quantity)
+    with open_hdf5(path, chunk_cache=False) as h5:
+        cache = GroupCache(h5)
+        header = _read_header(path, cache, quantity)
         meta = header.meta
         check_name_time(path, [t for t in (meta.nominal_time, meta.end_time) if t is not None])
         check_grid(path, meta.grid, expected_grid)
-        raw = h5[header.data_path][()]
-    nodata = raw == header.nodata if header.nodata is not None else np.zeros(raw.shape, bool)
-    undetect = raw == header.undetect if header.undetect is not None else np.zeros(raw.shape, bool)
-    values = raw.astype(np.float64) * header.gain + header.offset
-    if meta.quantity in _REFLECTIVITY:
-        a, b = zr
-        with np.errstate(over="ignore", invalid="ignore"):
-            values = (10.0 ** (values / 10.0) / a) ** (1.0 / b)
-    values[undetect] = 0.0
-    values[nodata | ~np.isfinite(values)] = np.nan
+        if window is not None:
+            window = check_window(path, window, meta.shape)
+        raw = _read_data(cache, header.data_path, window)
     limit = impossible_limit(meta.units, meta.accumulation_minutes, max_rate)
-    n_impossible = mask_impossible(values, limit)
+    values, n_impossible = _decode(raw, header.scaling, zr, limit)
     extra = {"source": header.source, "gain": header.gain, "offset": header.offset}
     if meta.quantity in _REFLECTIVITY:
         extra["zr_a"], extra["zr_b"] = float(zr[0]), float(zr[1])
+    if window is not None:
+        extra.update(window_attrs(meta, window))
+        meta = window_metadata(meta, window)
     return build_radar_array(
         values, meta, n_impossible=n_impossible, max_rate=max_rate, extra_attrs=extra
     )

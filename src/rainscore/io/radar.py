@@ -40,6 +40,7 @@ def open_radar(
     coords_path: str | PathLike | None = None,
     expected_grid: ProjectedGrid | None = None,
     quantity: str | None = None,
+    window: tuple[slice, slice] | None = None,
 ) -> xr.DataArray:
     """Read a radar file into a normalised DataArray with its georeferencing and times.
 
@@ -60,6 +61,15 @@ def open_radar(
             size and shape).
         quantity: ODIM only: the quantity to read (default: the first of ACRR, RATE, DBZH,
             TH in the file).
+        window: ``(rows, cols)`` slices (step 1, bounds inside the file's raster) to read
+            only that part of the file: for HDF5, a hyperslab, so only the chunks it touches
+            are read and decompressed. The result is that window of the full read, value
+            for value, georeferenced as the window (``grid`` =
+            ``ProjectedGrid.window(rows, cols)`` of the file's grid, and its coordinates);
+            ``n_impossible`` counts the window's pixels; two more attrs, ``file_grid_id``
+            (the file's whole grid) and ``window`` (first row, end row, first column, end
+            column), say what it is a window of. ``expected_grid`` is checked against the
+            file's whole grid.
 
     Returns:
         Float32 DataArray ``precipitation``, dims (y, x) (MeteoNet: (time, y, x)), rows
@@ -73,14 +83,26 @@ def open_radar(
     Raises:
         ReaderError: Empty, unreadable or truncated file; missing group, array or
             attribute; unknown quantity; inconsistent georeferencing; grid different from
-            ``expected_grid``; time in the name disagreeing with the time inside.
+            ``expected_grid``; time in the name disagreeing with the time inside; a
+            ``window`` that is not slices inside the raster (``bad_window``).
     """
     path = Path(path)
     if _format(path) == "npz":
         return open_meteonet(
-            path, max_rate=max_rate, coords_path=coords_path, expected_grid=expected_grid
+            path,
+            max_rate=max_rate,
+            coords_path=coords_path,
+            expected_grid=expected_grid,
+            window=window,
         )
-    return open_odim(path, max_rate=max_rate, zr=zr, quantity=quantity, expected_grid=expected_grid)
+    return open_odim(
+        path,
+        max_rate=max_rate,
+        zr=zr,
+        quantity=quantity,
+        expected_grid=expected_grid,
+        window=window,
+    )
 
 
 def radar_metadata(

@@ -6,10 +6,12 @@ The ODIM/Météo-France and MeteoNet readers decode their formats into physical 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from os import PathLike
 from pathlib import Path
 
@@ -64,7 +66,7 @@ class RadarMetadata:
     @property
     def grid_id(self) -> str:
         """Stable identifier of the grid (see :attr:`ProjectedGrid.grid_id`)."""
-        return self.grid.grid_id
+        return grid_info(self.grid).grid_id
 
     @property
     def n_frames(self) -> int:
@@ -114,9 +116,111 @@ def check_name_time(path: str | PathLike, allowed: list[dt.datetime]) -> None:
             )
 
 
+@dataclass(frozen=True)
+class GridInfo:
+    """What the DataArray of a grid needs, computed once per grid (see :func:`grid_info`).
+
+    Attributes:
+        grid: The grid.
+        grid_id: Its :attr:`ProjectedGrid.grid_id`.
+        json: Its :meth:`ProjectedGrid.to_dict` as JSON (the ``grid`` attribute).
+        x: Pixel-centre x coordinates (rounded: 1e-3 m, or 1e-6° for lat/lon grids).
+        y: Pixel-centre y coordinates, descending.
+        geographic: Whether the CRS is geographic (x = longitude, y = latitude).
+    """
+
+    grid: ProjectedGrid
+    grid_id: str
+    json: str
+    x: np.ndarray
+    y: np.ndarray
+    geographic: bool
+
+
+@lru_cache(maxsize=256)
+def grid_info(grid: ProjectedGrid) -> GridInfo:
+    """:class:`GridInfo` of ``grid``, cached: a stream of files on one grid (or one window of
+    it) parses its CRS and builds its coordinates once, not once per file.
+    """
+    geographic = grid.pyproj_crs.is_geographic
+    decimals = 6 if geographic else 3
+    x, y = np.round(grid.x, decimals), np.round(grid.y, decimals)
+    x.flags.writeable = False
+    y.flags.writeable = False
+    return GridInfo(
+        grid=grid,
+        grid_id=grid.grid_id,
+        json=json.dumps(grid.to_dict()),
+        x=x,
+        y=y,
+        geographic=geographic,
+    )
+
+
+@lru_cache(maxsize=256)
+def _window_grid(grid: ProjectedGrid, r0: int, r1: int, c0: int, c1: int) -> ProjectedGrid:
+    return grid.window(slice(r0, r1), slice(c0, c1))
+
+
+def check_window(
+    path: str | PathLike, window: tuple[slice, slice], shape: tuple[int, int]
+) -> tuple[slice, slice]:
+    """Validate a ``(rows, cols)`` window of a raster of ``shape``; return it with explicit
+    bounds.
+
+    A window is two slices with step 1 (or None) and bounds inside the raster (None means
+    the raster's edge); negative or out-of-range bounds are refused, not clipped.
+
+    Raises:
+        ReaderError: ``bad_window`` if ``window`` is not such a pair of slices.
+    """
+    ok = isinstance(window, tuple | list) and len(window) == 2
+    bounds = []
+    for part, size in zip(window if ok else (), shape, strict=False):
+        if not isinstance(part, slice) or part.step not in (None, 1):
+            ok = False
+            break
+        start = 0 if part.start is None else part.start
+        stop = size if part.stop is None else part.stop
+        if not (
+            isinstance(start, int | np.integer)
+            and isinstance(stop, int | np.integer)
+            and 0 <= start < stop <= size
+        ):
+            ok = False
+            break
+        bounds.append(slice(int(start), int(stop)))
+    if not ok:
+        raise ReaderError(
+            path,
+            "bad_window",
+            f"window={window!r} is not (rows, cols) slices with step 1 inside the "
+            f"{shape[0]} × {shape[1]} raster",
+        )
+    return bounds[0], bounds[1]
+
+
+def window_metadata(meta: RadarMetadata, window: tuple[slice, slice]) -> RadarMetadata:
+    """``meta`` of the file restricted to a (checked) window: its grid and shape."""
+    rows, cols = window
+    grid = _window_grid(meta.grid, rows.start, rows.stop, cols.start, cols.stop)
+    return dataclasses.replace(meta, grid=grid, shape=grid.shape)
+
+
+def window_attrs(meta: RadarMetadata, window: tuple[slice, slice]) -> dict:
+    """The attrs that say a frame is a window of the file's grid: ``file_grid_id`` (the
+    whole file's grid) and ``window`` (first row, end row, first column, end column).
+    """
+    rows, cols = window
+    return {
+        "file_grid_id": grid_info(meta.grid).grid_id,
+        "window": [rows.start, rows.stop, cols.start, cols.stop],
+    }
+
+
 def check_grid(path: str | PathLike, grid: ProjectedGrid, expected: ProjectedGrid | None) -> None:
     """Raise ``grid_mismatch`` if ``expected`` is given and ``grid`` is not the same grid."""
-    if expected is not None and grid.grid_id != expected.grid_id:
+    if expected is not None and grid_info(grid).grid_id != grid_info(expected).grid_id:
         raise ReaderError(
             path,
             "grid_mismatch",
@@ -143,21 +247,16 @@ def impossible_limit(units: str, accumulation_minutes: float | None, max_rate: f
 
 
 def _xy_coords(grid: ProjectedGrid) -> dict[str, xr.DataArray]:
-    geographic = grid.pyproj_crs.is_geographic
-    x_attrs = (
-        {"units": "degrees_east", "standard_name": "longitude", "long_name": "pixel centre"}
-        if geographic
-        else {"units": "m", "standard_name": "projection_x_coordinate", "long_name": "pixel centre"}
-    )
-    y_attrs = (
-        {"units": "degrees_north", "standard_name": "latitude", "long_name": "pixel centre"}
-        if geographic
-        else {"units": "m", "standard_name": "projection_y_coordinate", "long_name": "pixel centre"}
-    )
-    decimals = 6 if geographic else 3
+    info = grid_info(grid)
+    if info.geographic:
+        x_attrs = {"units": "degrees_east", "standard_name": "longitude"}
+        y_attrs = {"units": "degrees_north", "standard_name": "latitude"}
+    else:
+        x_attrs = {"units": "m", "standard_name": "projection_x_coordinate"}
+        y_attrs = {"units": "m", "standard_name": "projection_y_coordinate"}
     return {
-        "y": xr.DataArray(np.round(grid.y, decimals), dims="y", attrs=y_attrs),
-        "x": xr.DataArray(np.round(grid.x, decimals), dims="x", attrs=x_attrs),
+        "y": xr.DataArray(info.y.copy(), dims="y", attrs={**y_attrs, "long_name": "pixel centre"}),
+        "x": xr.DataArray(info.x.copy(), dims="x", attrs={**x_attrs, "long_name": "pixel centre"}),
     }
 
 
@@ -200,8 +299,8 @@ def build_radar_array(
         "start_time": meta.start_time.isoformat(),
         "end_time": meta.end_time.isoformat(),
         "crs": meta.grid.crs,
-        "grid": json.dumps(meta.grid.to_dict()),
-        "grid_id": meta.grid_id,
+        "grid": grid_info(meta.grid).json,
+        "grid_id": grid_info(meta.grid).grid_id,
         "source_file": meta.path,
         "n_impossible": int(n_impossible),
         "max_rate": float(max_rate),
