@@ -229,3 +229,31 @@ def test_only_the_window_is_read(mf_weights, mf_grid):
 def test_a_frame_of_another_shape_is_refused(mf_weights):
     with pytest.raises(ValueError, match=r"does not match the source grid 'mf-win'"):
         mf_weights.regrid(np.zeros((5, 5)))
+
+
+def test_weights_on_the_window_give_the_numbers_of_whole_frames(mf_weights, mf_grid):
+    rows, cols = mf_weights.window
+    assert (rows.stop - rows.start) * (cols.stop - cols.start) < mf_grid.nx * mf_grid.ny
+    windowed = mf_weights.on_window(rows, cols)
+    assert windowed.source == mf_grid.window(rows, cols)
+    assert windowed.matrix is mf_weights.matrix
+    assert windowed.window == (slice(0, rows.stop - rows.start), slice(0, cols.stop - cols.start))
+    rng = np.random.default_rng(7)
+    whole, part = mf_weights.regridder(), windowed.regridder()
+    # The general path, the fast path of the memorised mask, a pixel lost, the fast path.
+    for k, lost in enumerate([False, False, False, True, True, True]):
+        frame = rng.gamma(0.5, 2.0, mf_grid.shape).astype(np.float32)
+        frame[:30, :40] = np.nan
+        if lost:
+            frame[70, 50] = np.nan
+        expected = whole.regrid(frame)
+        got = part.regrid(np.ascontiguousarray(frame[rows, cols]))
+        np.testing.assert_array_equal(got[0], expected[0], err_msg=f"frame {k}")
+        np.testing.assert_array_equal(got[1], expected[1], err_msg=f"frame {k}")
+    assert part._memo is not None and part._memo.matrix is not None
+
+
+def test_a_window_that_misses_used_pixels_is_refused(mf_weights):
+    rows, cols = mf_weights.window
+    with pytest.raises(ValueError, match=r"misses pixels that touch the box"):
+        mf_weights.on_window(slice(rows.start + 1, rows.stop), cols)

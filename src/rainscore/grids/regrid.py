@@ -179,13 +179,47 @@ class AreaWeights:
     def window(self) -> tuple[slice, slice] | None:
         """Rows and columns of the source raster that hold every used pixel (None if none).
 
-        A reader that reads only this hyperslab and places it in a frame of the source's
-        shape gives the same result as a full read.
+        Frames read on this window are regridded by :meth:`on_window` with the same numbers
+        as whole frames.
         """
         if self.pixels.size == 0:
             return None
         r, c = np.divmod(self.pixels, self.source.nx)
         return slice(int(r.min()), int(r.max()) + 1), slice(int(c.min()), int(c.max()) + 1)
+
+    def on_window(self, rows: slice, cols: slice) -> AreaWeights:
+        """The same weights for frames that hold only a window of the source raster.
+
+        The matrix is shared and only the pixel indices change (from the raster to the
+        window), so regridding a window frame sums the same terms in the same order as
+        regridding the whole frame: the results are identical, bit for bit.
+
+        Args:
+            rows: Rows of the source raster in the window (step 1).
+            cols: Columns of the source raster in the window (step 1).
+
+        Returns:
+            Weights whose ``source`` is ``self.source.window(rows, cols)``.
+
+        Raises:
+            ValueError: If a pixel that touches the box lies outside the window.
+        """
+        grid = self.source.window(rows, cols)
+        (r0, r1), (c0, c1) = rows.indices(self.source.ny)[:2], cols.indices(self.source.nx)[:2]
+        r, c = np.divmod(self.pixels, self.source.nx)
+        if self.pixels.size and (r.min() < r0 or r.max() >= r1 or c.min() < c0 or c.max() >= c1):
+            raise ValueError(
+                f"Window rows {r0}:{r1}, cols {c0}:{c1} of grid {self.source.name!r} misses "
+                f"pixels that touch the box (rows {r.min()}:{r.max() + 1}, cols "
+                f"{c.min()}:{c.max() + 1})"
+            )
+        windowed = AreaWeights(
+            matrix=self.matrix, pixels=(r - r0) * grid.nx + (c - c0), source=grid, box=self.box
+        )
+        for name in ("_matrix32", "_covered32", "_covered64", "coverage", "cell_area"):
+            if name in self.__dict__:  # computed already: share it
+                windowed.__dict__[name] = self.__dict__[name]
+        return windowed
 
     @classmethod
     def build(cls, source: ProjectedGrid, box: Box) -> AreaWeights:
