@@ -89,11 +89,12 @@ class RadarSeries:
         self.paths: list[Path] = []
         self.ends: list[dt.datetime] = []
 
-    def add(self, end: dt.datetime, mm: np.ndarray | float) -> Path:
-        """Write the frame ending at ``end`` (``mm`` a field or a constant)."""
-        field = np.broadcast_to(np.asarray(mm, dtype=float), GRID.shape)
+    def add(self, end: dt.datetime, mm: np.ndarray | float, grid: ProjectedGrid = GRID) -> Path:
+        """Write the frame ending at ``end`` (``mm`` a field or a constant) on ``grid``; the
+        inventory says :data:`GRID` whatever ``grid`` is."""
+        field = np.broadcast_to(np.asarray(mm, dtype=float), grid.shape)
         path = self.folder / f"RADAR_{end:%Y%m%d%H%M}.h5"
-        write_meteofrance(path, np.array(field), end)
+        write_meteofrance(path, np.array(field), end, grid=grid)
         self.paths.append(path)
         self.ends.append(end)
         return path

@@ -246,3 +246,84 @@ def test_reading_only_the_window_of_the_box_gives_the_same_numbers(series, box, 
         reader=functools.partial(window_reader, window=window),
     ).dataset
     xr.testing.assert_allclose(cropped, full, rtol=1e-6)
+
+
+class WindowSpy:
+    """:func:`open_radar`, recording the windows it is asked for."""
+
+    def __init__(self) -> None:
+        self.windows: list = []
+
+    def __call__(self, path: str, window: tuple[slice, slice] | None = None) -> xr.DataArray:
+        self.windows.append(window)
+        return open_radar(path, window=window)
+
+
+def test_window_reads_give_the_numbers_of_whole_frames(series, box, grid, tmp_path):
+    for k in range(1, 13):
+        series.add(minutes(5 * k), rainy_field(grid, k % 4))
+    inventory = series.inventory()
+    whole = run(inventory, box, tmp_path, read_window=False, block_half_hours=1)
+    spy = WindowSpy()
+    windowed = colocate_radar(
+        inventory,
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(progress=False, block_half_hours=1),
+        reader=spy,
+    )
+    xr.testing.assert_identical(windowed.dataset, whole.dataset)
+    assert windowed.bad_frames == whole.bad_frames == []
+    rows, cols = window = AreaWeights.build(grid, box).window
+    assert spy.windows == [window] * 12
+    assert (rows.stop - rows.start) * (cols.stop - cols.start) < 0.9 * grid.nx * grid.ny
+    # The default reader reads windows too, with the same numbers.
+    xr.testing.assert_identical(run(inventory, box, tmp_path).dataset, whole.dataset)
+
+
+def test_a_file_on_another_grid_is_caught_when_reading_a_window(series, box, grid, tmp_path):
+    """A taller file has the same window of the box: only its whole grid tells it apart."""
+    taller = ProjectedGrid(
+        crs=grid.crs,
+        nx=grid.nx,
+        ny=grid.ny + 4,
+        x_min=grid.x_min,
+        y_max=grid.y_max,
+        dx=grid.dx,
+        dy=grid.dy,
+    )
+    series.add(minutes(5), 0.1)
+    odd = series.add(minutes(10), 0.1, grid=taller)
+    spy = WindowSpy()
+    result = colocate_radar(
+        series.inventory(),
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(progress=False),
+        reader=spy,
+    )
+    assert spy.windows[0] == spy.windows[1] == AreaWeights.build(grid, box).window
+    assert [b.path for b in result.bad_frames] == [str(odd)]
+    assert (
+        f"the file's grid {taller.grid_id} is not the inventory's {grid.grid_id}"
+        in result.bad_frames[0].error
+    )
+    assert result.dataset.n_frames.values.tolist() == [1]
+
+
+def test_a_window_reader_must_name_the_file_grid(series, box, tmp_path):
+    series.add(minutes(5), 0.1)
+
+    def forgetful(path: str, window: tuple[slice, slice] | None = None) -> xr.DataArray:
+        da = open_radar(path, window=window)
+        del da.attrs["file_grid_id"]
+        return da
+
+    result = colocate_radar(
+        series.inventory(),
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(progress=False),
+        reader=forgetful,
+    )
+    assert "gave no 'file_grid_id' attribute" in result.bad_frames[0].error

@@ -7,10 +7,20 @@ the same in this process, in a local process or on a Dask worker. Weights are lo
 the cache once per process, and each thread keeps one regridder per grid from block to
 block (it remembers the last nodata mask; its fast and general paths give bit-identical
 numbers, so what it remembers never changes a result).
+
+Window reads. When the inventory gives a file's grid and the reader takes a ``window``
+keyword (:func:`rainscore.io.open_radar` does), only the rows and columns of the file that
+hold the box (:attr:`AreaWeights.window`) are read, and the frame is regridded with the
+grid's weights moved onto the window (:meth:`AreaWeights.on_window`): the same terms summed
+in the same order, so the same numbers as a whole-frame read. The reader must then say
+which grid the whole file is on (attr ``file_grid_id``): it is checked against the
+inventory, as the frame's own grid is for whole-frame reads.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import threading
@@ -54,11 +64,14 @@ class RadarFile:
         path: The file.
         end_time: End of its (last) frame's accumulation, per the inventory.
         grid_id: Grid id per the inventory (``None``: not checked).
+        grid: The file's grid per the inventory (:meth:`ProjectedGrid.to_dict` as JSON;
+            ``None``: unknown). With it, only the window of the box is read.
     """
 
     path: str
     end_time: np.datetime64
     grid_id: str | None = None
+    grid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,68 @@ def regridder_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> Regri
     return regridders[key]
 
 
+@dataclass(frozen=True)
+class WindowPlan:
+    """How to read the frames of one grid on the window of the box.
+
+    Attributes:
+        window: (rows, cols) of the grid that hold every pixel touching the box.
+        file_grid_id: The whole grid's id, which the file must have.
+        grid_id: The window's grid id, which the frame must have.
+        regridder: This thread's regridder of the window (weights moved onto it).
+    """
+
+    window: tuple[slice, slice]
+    file_grid_id: str
+    grid_id: str
+    regridder: Regridder
+
+
+def window_plan_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> WindowPlan | None:
+    """This thread's :class:`WindowPlan` for frames of ``grid`` (None when the grid does not
+    reach the box: then whole frames are read).
+    """
+    plans = _REGRIDDERS.__dict__.setdefault("plans", {})
+    key = (weights_key(grid, box), str(cache_dir))
+    if key not in plans:
+        weights = weights_for(grid, box, cache_dir)
+        window = weights.window
+        plans[key] = (
+            None
+            if window is None
+            else WindowPlan(
+                window=window,
+                file_grid_id=grid.grid_id,
+                grid_id=grid.window(*window).grid_id,
+                regridder=_window_weights(weights, window).regridder(),
+            )
+        )
+    return plans[key]
+
+
+def _window_weights(weights: AreaWeights, window: tuple[slice, slice]) -> AreaWeights:
+    """``weights`` moved onto ``window``, once per process (they share the matrix)."""
+    key = ("window", weights.key, *(b for part in window for b in (part.start, part.stop)))
+    with _WEIGHTS_LOCK:
+        moved = _WEIGHTS.get(key)
+        if moved is None:
+            moved = weights.on_window(*window)
+            _WEIGHTS[key] = moved
+    return moved
+
+
+def takes_window(reader: Reader) -> bool:
+    """Whether ``reader`` accepts a ``window`` keyword (as :func:`rainscore.io.open_radar`)."""
+    try:
+        parameter = inspect.signature(reader).parameters.get("window")
+    except (TypeError, ValueError):  # not introspectable
+        return False
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+
+
 def rate_factor(attrs: dict, frame_minutes: int) -> float:
     """Factor turning a frame's values into mm/h: ``60 / accumulation`` for mm, 1 for mm/h.
 
@@ -140,6 +215,16 @@ def rate_factor(attrs: dict, frame_minutes: int) -> float:
     raise ValueError(f"units {units!r} are neither 'mm' (with accumulation_minutes) nor 'mm/h'")
 
 
+@functools.lru_cache(maxsize=64)
+def _grid_of(grid_json: str) -> ProjectedGrid:
+    return ProjectedGrid.from_dict(json.loads(grid_json))
+
+
+@functools.lru_cache(maxsize=256)
+def _grid_id_of(grid_json: str) -> str:
+    return _grid_of(grid_json).grid_id
+
+
 class _Frames:
     """Reads the frames of radar files and regrids them, for one block."""
 
@@ -147,25 +232,64 @@ class _Frames:
         self.task = task
         self._grids: dict[str, tuple[str, Regridder]] = {}
         self._seen: dict[np.datetime64, str] = {}
+        self._windows = task.config.read_window and takes_window(task.reader)
 
     def _regridder(self, grid_json: str) -> tuple[str, Regridder]:
         if grid_json not in self._grids:
-            grid = ProjectedGrid.from_dict(json.loads(grid_json))
+            grid = _grid_of(grid_json)
             regridder = regridder_for(grid, self.task.box, self.task.cache_dir)
             self._grids[grid_json] = (grid.grid_id, regridder)
         return self._grids[grid_json]
+
+    def _plan(self, file: RadarFile) -> WindowPlan | None:
+        """The window plan of the file's inventory grid, if it is to be read on a window."""
+        if not self._windows or file.grid is None:
+            return None
+        try:
+            grid = _grid_of(file.grid)
+        except (ValueError, KeyError, TypeError):
+            return None  # not a grid definition: read the whole frame
+        if file.grid_id is not None and grid.grid_id != file.grid_id:
+            return None  # the inventory contradicts itself: the whole frame shows which
+        return window_plan_for(grid, self.task.box, self.task.cache_dir)
+
+    def _load(self, file: RadarFile) -> tuple[xr.DataArray, Regridder]:
+        """The file's frame(s), and the regridder of the grid they are on."""
+        plan = self._plan(file)
+        if plan is None:
+            da = self.task.reader(file.path)
+            if "grid" not in da.attrs:
+                raise ValueError("the frame has no 'grid' attribute (georeferencing)")
+            grid_id, regridder = self._regridder(da.attrs["grid"])
+            if file.grid_id is not None and grid_id != file.grid_id:
+                raise ValueError(f"the file's grid {grid_id} is not the inventory's {file.grid_id}")
+            return da, regridder
+        da = self.task.reader(file.path, window=plan.window)
+        file_grid_id = da.attrs.get("file_grid_id")
+        if file_grid_id is None:
+            raise ValueError(
+                "the reader was asked for a window but gave no 'file_grid_id' attribute "
+                "(the grid of the whole file)"
+            )
+        if file_grid_id != plan.file_grid_id:
+            raise ValueError(
+                f"the file's grid {file_grid_id} is not the inventory's {plan.file_grid_id}"
+            )
+        if "grid" not in da.attrs:
+            raise ValueError("the frame has no 'grid' attribute (georeferencing)")
+        if _grid_id_of(da.attrs["grid"]) != plan.grid_id:
+            raise ValueError(
+                f"the frame's grid {_grid_id_of(da.attrs['grid'])} is not the window "
+                f"{plan.window} ({plan.grid_id}) asked for"
+            )
+        return da, plan.regridder
 
     def read(self, file: RadarFile) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """The (half-hour index, rate, valid fraction) of each of the file's frames that
         falls in the block. Raises on anything wrong with the file.
         """
         task, config = self.task, self.task.config
-        da = task.reader(file.path)
-        if "grid" not in da.attrs:
-            raise ValueError("the frame has no 'grid' attribute (georeferencing)")
-        grid_id, regridder = self._regridder(da.attrs["grid"])
-        if file.grid_id is not None and grid_id != file.grid_id:
-            raise ValueError(f"the file's grid {grid_id} is not the inventory's {file.grid_id}")
+        da, regridder = self._load(file)
         factor = rate_factor(da.attrs, config.frame_minutes)
         if da.ndim == 2:
             da = da.transpose("y", "x")

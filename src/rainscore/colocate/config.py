@@ -31,6 +31,10 @@ class ColocationConfig:
         strict: Stop at the first unreadable or inconsistent frame instead of recording it
             and counting the frame as missing.
         progress: Show a progress bar over the radar files.
+        read_window: Read only the rows and columns of each file that hold the box, for
+            files whose inventory row gives their grid (``grid`` column) and a reader that
+            takes a ``window`` keyword; same numbers as reading whole frames, in about half
+            the time for the Météo-France mosaic.
     """
 
     lag_minutes: int = 0
@@ -43,6 +47,7 @@ class ColocationConfig:
     max_rate: float = 300.0
     strict: bool = False
     progress: bool = True
+    read_window: bool = True
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:

@@ -112,6 +112,13 @@ def _block_rows(table: pd.DataFrame, times: np.ndarray, size: int) -> Iterator[t
         yield block, ok[(first <= block[-1]) & (last >= block[0])]
 
 
+def _strings(table: pd.DataFrame, column: str) -> list[str | None]:
+    """The column's values, None where absent or not a string (or for a missing column)."""
+    if column not in table.columns:
+        return [None] * len(table)
+    return [v if isinstance(v, str) else None for v in table[column].to_numpy()]
+
+
 def _plan(
     table: pd.DataFrame,
     times: np.ndarray,
@@ -123,16 +130,11 @@ def _plan(
     """The time blocks (``block_half_hours`` consecutive half hours) and their files."""
     paths = table["path"].astype(str).to_numpy()
     ends = table["end_time"].to_numpy()
-    grid_ids = table["grid_id"].to_numpy() if "grid_id" in table.columns else None
+    grid_ids = _strings(table, "grid_id")
+    grids = _strings(table, "grid")
     for block, rows in _block_rows(table, times, config.block_half_hours):
         files = tuple(
-            RadarFile(
-                path=paths[r],
-                end_time=ends[r],
-                grid_id=grid_ids[r]
-                if grid_ids is not None and isinstance(grid_ids[r], str)
-                else None,
-            )
+            RadarFile(path=paths[r], end_time=ends[r], grid_id=grid_ids[r], grid=grids[r])
             for r in rows
         )
         yield BlockTask(

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from rainscore.colocate.block import BlockResult, BlockTask, run_block
 from rainscore.colocate.config import ColocationConfig
+from rainscore.processes import process_pool
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +56,8 @@ def run_blocks(
         for task in tasks:
             yield run_block(task, on_file)
     elif config.executor == "processes":
-        # Not forked from this process, which may hold threads (progress bar, Dask, Kedro):
-        # workers fork from a server that imported the engine once.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["rainscore.colocate.block", "rainscore.io"])
-        with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
+        # Not forked from this process, which may hold threads (progress bar, Dask, Kedro).
+        with process_pool(config.workers) as pool:
             yield from _in_order(lambda t: pool.submit(run_block, t), tasks, 2 * config.workers)
     else:
         yield from _run_dask(tasks, config)
