@@ -100,3 +100,18 @@ def test_masked_pixels_never_matter() -> None:
     a = map_features(pairs).drop(columns=["sensors_present"])
     b = map_features(changed).drop(columns=["sensors_present"])
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_truth_applies_only_to_its_own_world(tmp_path) -> None:
+    from rainscore.analysis import matching_truth
+
+    truth = xr.Dataset({"regime": ("time", np.array([1], dtype=np.int8))})
+    truth.encoding["source"] = str(tmp_path / "world" / "truth" / "truth.nc")
+    pairs = _pairs()
+    pairs.attrs["imerg_source_root"] = str(tmp_path / "world" / "imerg" / "2024")
+    assert matching_truth(pairs, truth) is truth
+    pairs.attrs["imerg_source_root"] = str(tmp_path / "real" / "imerg")
+    assert matching_truth(pairs, truth) is None
+    del pairs.attrs["imerg_source_root"]
+    assert matching_truth(pairs, truth) is None
+    assert matching_truth(pairs, None) is None

@@ -11,7 +11,7 @@ from rainscore.analysis.descriptive import (
     describe_scores,
     recommend_target,
 )
-from rainscore.analysis.features import FeatureConfig, map_features
+from rainscore.analysis.features import FeatureConfig, map_features, matching_truth
 from rainscore.analysis.local_error import local_error_maps
 
 __all__ = [
@@ -23,5 +23,6 @@ __all__ = [
     "describe_scores",
     "local_error_maps",
     "map_features",
+    "matching_truth",
     "recommend_target",
 ]

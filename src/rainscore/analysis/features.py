@@ -18,8 +18,10 @@ Conventions:
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,8 @@ import xarray as xr
 from scipy import ndimage
 
 from rainscore.grids.regrid import lonlat_cell_area
+
+logger = logging.getLogger(__name__)
 
 SEASONS = {12: "DJF", 1: "DJF", 2: "DJF", 3: "MAM", 4: "MAM", 5: "MAM"}
 SEASONS |= {6: "JJA", 7: "JJA", 8: "JJA", 9: "SON", 10: "SON", 11: "SON"}
@@ -157,6 +161,35 @@ def map_features(
             regime = regime.map(names)
         table["true_regime"] = regime.reindex(table.index).astype(object).values
     return table
+
+
+def matching_truth(pairs: xr.Dataset, truth: xr.Dataset | None) -> xr.Dataset | None:
+    """The synthetic truth if it belongs to the world the pairs' IMERG files come from.
+
+    A truth file describes one synthetic world; after ``make demo`` it stays on disk, and a
+    later run on real data must not borrow its regimes. The truth applies only when the
+    IMERG files of the pairs (``attrs["imerg_source_root"]``) lie inside the folder of the
+    world whose ``truth/truth.nc`` it is.
+
+    Args:
+        pairs: Colocated pairs.
+        truth: The truth as loaded from its file, or ``None``.
+
+    Returns:
+        ``truth`` when it matches, else ``None`` (and a log line says why).
+    """
+    if truth is None:
+        return None
+    source = truth.encoding.get("source")
+    imerg_root = pairs.attrs.get("imerg_source_root", "")
+    if not source or not imerg_root:
+        logger.info("Truth ignored: its file or the pairs' IMERG folder is unknown")
+        return None
+    world_root = Path(source).resolve().parent.parent
+    if not Path(imerg_root).resolve().is_relative_to(world_root):
+        logger.info("Truth %s ignored: the IMERG files come from %s", source, imerg_root)
+        return None
+    return truth
 
 
 def _structure_2d_in_time() -> np.ndarray:

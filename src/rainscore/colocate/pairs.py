@@ -101,6 +101,8 @@ def pair_imerg_radar(
             "title": "IMERG and radar on the IMERG grid, paired by half hour",
             "imerg_product": imerg_cube.attrs.get("product", ""),
             "imerg_version": imerg_cube.attrs.get("version", ""),
+            "imerg_source_root": imerg_cube.attrs.get("source_root", ""),
+            "crs": "EPSG:4326",
             "n_scored_cells": int(np.asarray(scored.sum())),
         }
     )

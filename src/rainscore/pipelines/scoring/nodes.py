@@ -17,6 +17,7 @@ from rainscore.analysis import (
     describe_scores,
     local_error_maps,
     map_features,
+    matching_truth,
 )
 from rainscore.scores import ScoreConfig, score_maps_parallel
 from rainscore.validation import ValidationReport, validate_map_scores
@@ -37,9 +38,12 @@ def score_pairs(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> pd.Data
 def compute_features(
     colocated_pairs: xr.Dataset, demo_truth: xr.Dataset | None, scoring: dict[str, Any]
 ) -> pd.DataFrame:
-    """Context features of every map; the true regime when the world's truth is known."""
+    """Context features of every map; the true regime when the pairs come from the world
+    whose truth this is."""
     return map_features(
-        colocated_pairs, config=FeatureConfig.from_dict(scoring["features"]), truth=demo_truth
+        colocated_pairs,
+        config=FeatureConfig.from_dict(scoring["features"]),
+        truth=matching_truth(colocated_pairs, demo_truth),
     )
 
 
