@@ -144,3 +144,27 @@ def test_compression_and_time_chunks(tmp_path: Path) -> None:
         var = f["precipitation"]
         assert var.compression == "gzip"
         assert var.chunks[1:] == (4, 3)
+
+
+def test_parquet_table_round_trip_versions_and_atomic_save(tmp_path: Path, monkeypatch) -> None:
+    from rainscore.datasets import ParquetTableDataset
+
+    path = str(tmp_path / "table.parquet")
+    table = pd.DataFrame(
+        {"score": [0.1, 0.5]}, index=pd.DatetimeIndex(["2024-06-10", "2024-06-11"], name="time")
+    )
+    ParquetTableDataset(filepath=path, version=Version(None, None)).save(table)
+    time.sleep(0.01)
+
+    def crash(self, target, **kwargs):
+        Path(target).write_bytes(b"PAR1 half written")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", crash)
+    with pytest.raises(DatasetError, match="disk full"):
+        ParquetTableDataset(filepath=path, version=Version(None, None)).save(table * 2)
+    monkeypatch.undo()
+    latest = ParquetTableDataset(filepath=path, version=Version(None, None))
+    assert len(latest.list_versions()) == 1
+    pd.testing.assert_frame_equal(latest.load(), table)
+    assert latest.preview()["columns"] == ["time", "score"]

@@ -3,10 +3,12 @@ pipelines, that imports Kedro)."""
 
 from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
 from rainscore.datasets.optional import OptionalDataset
+from rainscore.datasets.parquet import ParquetTableDataset
 from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
 
 __all__ = [
     "OptionalDataset",
+    "ParquetTableDataset",
     "RawFilesDataset",
     "SyntheticWorldDataset",
     "XarrayNetCDFDataset",

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
@@ -30,6 +29,8 @@ import numpy as np
 import xarray as xr
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
+
+from rainscore.atomic import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +100,8 @@ def write_netcdf_atomic(
     enc = _default_encoding(ds, complevel)
     for name, overrides in (encoding or {}).items():
         enc.setdefault(name, {}).update(overrides)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine=engine, encoding=enc)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class XarrayNetCDFDataset(AbstractVersionedDataset[xr.Dataset | xr.DataArray, xr.Dataset]):

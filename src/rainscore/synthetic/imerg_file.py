@@ -22,8 +22,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from rainscore.atomic import atomic_path
 from rainscore.grids import IMERG_NLAT, IMERG_NLON, Box, imerg_global_lat, imerg_global_lon
-from rainscore.synthetic.atomic import atomic_path
 from rainscore.synthetic.hdf5 import deflate_chunk, set_attrs
 
 V07_EPOCH = np.datetime64("1980-01-06T00:00:00", "s")

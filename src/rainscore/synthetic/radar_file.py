@@ -24,8 +24,8 @@ import h5py
 import numpy as np
 from pyproj import Transformer
 
+from rainscore.atomic import atomic_path
 from rainscore.grids import ProjectedGrid
-from rainscore.synthetic.atomic import atomic_path
 from rainscore.synthetic.hdf5 import set_attrs, write_chunked
 from rainscore.synthetic.radar import GAIN_MM, NODATA
 

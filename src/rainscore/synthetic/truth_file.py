@@ -12,8 +12,8 @@ import os
 import numpy as np
 import xarray as xr
 
+from rainscore.atomic import atomic_path
 from rainscore.grids import Box
-from rainscore.synthetic.atomic import atomic_path
 from rainscore.synthetic.config import REGIMES
 from rainscore.synthetic.constellation import SENSOR_CODES
 

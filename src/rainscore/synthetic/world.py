@@ -32,9 +32,9 @@ from scipy.ndimage import gaussian_filter
 from tqdm.auto import tqdm
 
 import rainscore
+from rainscore.atomic import atomic_path
 from rainscore.grids import METEOFRANCE_1KM, ProjectedGrid
 from rainscore.grids.regrid import AreaWeights
-from rainscore.synthetic.atomic import atomic_path
 from rainscore.synthetic.config import REGIMES, WorldConfig
 from rainscore.synthetic.constellation import (
     CONSTELLATION,
