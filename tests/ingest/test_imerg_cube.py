@@ -71,3 +71,17 @@ def test_duplicates_and_other_runs_are_skipped(granules, tiny_box, tmp_path) -> 
     assert row["reason"] == "other_product"
     assert cube.attrs["product"] == "Final"
     assert pd.Timestamp(cube.time.values[0]) == pd.Timestamp("2024-06-10T12:00")
+
+
+def test_pmw_age_from_the_files_matches_the_worlds_truth(granules, tiny_box, tiny_world) -> None:
+    import xarray as xr
+
+    cube, _ = build_imerg_cube(granules, box=Box.from_dict(tiny_box), config=CONFIG)
+    truth = xr.open_dataset(tiny_world / "truth" / "truth.nc")
+    derived = cube["pmw_age_forward"].values
+    true = truth["pmw_age"].values
+    both = np.isfinite(derived) & np.isfinite(true)
+    assert both.mean() > 0.5
+    # MWobservationTime is stored in whole minutes: agreement to a minute
+    np.testing.assert_allclose(derived[both], true[both], atol=1.0)
+    assert (derived[both] == 0).mean() > 0.05  # some pixels are seen during the half hour

@@ -36,12 +36,10 @@ MINUTES = [NAN, 10, NAN, NAN, 25, NAN]
 
 def test_final_forward_and_backward():
     ages = pmw_age(_ds(SOURCE, MINUTES, HALF_HOURS))
-    # forward = end of half hour - last observation
-    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 20, 50, 80, 5, 35])
-    # backward = next observation - start of half hour
-    np.testing.assert_array_equal(
-        ages["pmw_age_backward"].values.ravel(), [40, 10, 85, 55, 25, NAN]
-    )
+    # forward = 0 if observed in the half hour, else its start - last observation
+    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 0, 20, 50, 0, 5])
+    # backward = 0 if observed in the half hour, else next observation - its end
+    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [10, 0, 55, 25, 0, NAN])
     assert ages["pmw_age_forward"].attrs["units"] == "min"
     assert ages["pmw_age_forward"].dims == ("time", "lat", "lon")
     assert ages["pmw_age_forward"].dtype == np.float32
@@ -49,7 +47,7 @@ def test_final_forward_and_backward():
 
 def test_early_has_no_backward_age():
     ages = pmw_age(_ds(SOURCE, MINUTES, HALF_HOURS, product="Early"))
-    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 20, 50, 80, 5, 35])
+    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 0, 20, 50, 0, 5])
     assert np.isnan(ages["pmw_age_backward"].values).all()
     assert ages.attrs["product"] == "Early"
 
@@ -64,26 +62,26 @@ def test_missing_half_hour_is_unknown_not_no_pmw():
     keep = [0, 1, 3, 4, 5]
     ds = _ds(np.take(SOURCE, keep), np.take(MINUTES, keep), HALF_HOURS[keep])
     ages = pmw_age(ds)
-    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 20, NAN, 5, 35])
-    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [40, 10, 55, 25, NAN])
+    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 0, NAN, 0, 5])
+    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [10, 0, 25, 0, NAN])
 
 
 def test_gap_between_query_and_next_observation():
     times = HALF_HOURS[[0, 2, 3]]  # 00:30 missing
     ages = pmw_age(_ds([0, 0, 7], [NAN, NAN, 0], times))
-    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [NAN, 30, 0])
-    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, NAN, 30])
+    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [NAN, 0, 0])
+    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, NAN, 0])
 
 
 def test_missing_source_value_is_unknown():
     ages = pmw_age(_ds([3, NAN, 0], [0, NAN, NAN], HALF_HOURS[:3]))
-    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [30, NAN, NAN])
+    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [0, NAN, NAN])
 
 
 def test_observation_without_time_counts_from_the_centre():
     ages = pmw_age(_ds([0, 9], [NAN, NAN], HALF_HOURS[:2]))
-    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 15])
-    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [45, 15])
+    np.testing.assert_array_equal(ages["pmw_age_forward"].values.ravel(), [NAN, 0])
+    np.testing.assert_array_equal(ages["pmw_age_backward"].values.ravel(), [15, 0])
 
 
 def _reference(source, minutes, slots):
@@ -93,6 +91,9 @@ def _reference(source, minutes, slots):
     bwd = np.full((n_t, n_p), np.nan)
     for p in range(n_p):
         for k in range(n_t):
+            if source[k, p] > 0:  # observed during the half hour
+                fwd[k, p] = bwd[k, p] = 0.0
+                continue
             last = np.nan
             for j in range(k, -1, -1):
                 if (j < k and slots[j + 1] - slots[j] > 1) or np.isnan(source[j, p]):
@@ -101,7 +102,7 @@ def _reference(source, minutes, slots):
                     m = 15 if np.isnan(minutes[j, p]) else minutes[j, p]
                     last = 30 * slots[j] + m
                     break
-            fwd[k, p] = 30 * slots[k] + 30 - last
+            fwd[k, p] = 30 * slots[k] - last
             nxt = np.nan
             for j in range(k, n_t):
                 if (j > k and slots[j] - slots[j - 1] > 1) or np.isnan(source[j, p]):
@@ -110,7 +111,7 @@ def _reference(source, minutes, slots):
                     m = 15 if np.isnan(minutes[j, p]) else minutes[j, p]
                     nxt = 30 * slots[j] + m
                     break
-            bwd[k, p] = nxt - 30 * slots[k]
+            bwd[k, p] = nxt - (30 * slots[k] + 30)
     return fwd, bwd
 
 

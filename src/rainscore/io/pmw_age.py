@@ -5,13 +5,16 @@ IMERG does not store it; it is derived from the history of ``mw_source`` (sensor
 half hour's start). With ``o`` the instant of an observation (half-hour start + its
 observation minutes; the half hour's centre when the minutes are missing):
 
-- ``pmw_age_forward(t)`` = (t + 30 min) − o_last, where o_last is the latest observation in
-  the half hours up to and including t: minutes between the last PMW overpass and the end
-  of the half hour. 0–30 when the pixel is observed in the half hour itself.
-- ``pmw_age_backward(t)`` = o_next − t, where o_next is the earliest observation in the
-  half hours from t on: minutes between the start of the half hour and the next overpass.
+- ``pmw_age_forward(t)`` = 0 when the pixel is observed during the half hour [t, t + 30);
+  otherwise t − o_last, the minutes from the last PMW overpass to the start of the half
+  hour (so 1 for an overpass at minute 29 of the previous half hour).
+- ``pmw_age_backward(t)`` = 0 when the pixel is observed during the half hour; otherwise
+  o_next − (t + 30 min), the minutes from the end of the half hour to the next overpass.
   Only the Late and Final runs use future overpasses (they morph backward in time); for the
   Early run the backward age is all NaN.
+
+"0 = a PMW observation in this half hour" is the convention of the synthetic world's truth
+too (``rainscore.synthetic``), so derived and true ages compare directly.
 
 A half hour missing from the time axis, or a NaN ``mw_source``, means *unknown*, not "no
 PMW": the age is NaN until an observation is seen on the other side of the gap. Before the
@@ -52,18 +55,22 @@ def _ages(
         event = np.ones((s.shape[0], n_slots), dtype=bool)  # absent slots are unknown
         event[:, slots] = observed | unknown
 
+        seen = np.zeros((s.shape[0], n_slots), dtype=bool)
+        seen[:, slots] = observed
+
         last = np.where(event, axis, -1)
         np.maximum.accumulate(last, axis=1, out=last)
         o_last = np.take_along_axis(instant, np.maximum(last, 0), axis=1)
         o_last[last < 0] = np.nan
-        forward[p0 : p0 + block] = ((start + HALF_HOUR_MINUTES) - o_last)[:, slots]
+        forward[p0 : p0 + block] = np.where(seen, 0.0, start - o_last)[:, slots]
 
         if backward:
             nxt = np.where(event, axis, n_slots)[:, ::-1]
             nxt = np.minimum.accumulate(nxt, axis=1)[:, ::-1]
             o_next = np.take_along_axis(instant, np.minimum(nxt, n_slots - 1), axis=1)
             o_next[nxt >= n_slots] = np.nan
-            backward_out[p0 : p0 + block] = (o_next - start)[:, slots]
+            end = start + HALF_HOUR_MINUTES
+            backward_out[p0 : p0 + block] = np.where(seen, 0.0, o_next - end)[:, slots]
     return forward.reshape(*lead, n_times), backward_out.reshape(*lead, n_times)
 
 
