@@ -115,3 +115,44 @@ def test_truth_applies_only_to_its_own_world(tmp_path) -> None:
     del pairs.attrs["imerg_source_root"]
     assert matching_truth(pairs, truth) is None
     assert matching_truth(pairs, None) is None
+
+
+def test_local_fraction_errors_aggregate_into_the_fss() -> None:
+    """FSS = 1 − Σ(local error²) / Σ(P_imerg² + P_radar²) over scored pixels."""
+    from rainscore.analysis import local_error_maps
+    from rainscore.scores import fss
+    from rainscore.scores.neighbourhood import neighbourhood_fractions
+
+    rng = np.random.default_rng(1)
+    pairs = _pairs()
+    shape = pairs["imerg"].shape
+    pairs["imerg"].values[:] = rng.gamma(0.6, 2.0, shape)
+    pairs["radar"].values[:] = rng.gamma(0.6, 2.0, shape)
+    pairs["mask"].values[:] = rng.uniform(size=shape) < 0.85
+    local = local_error_maps(pairs, threshold=1.0, window=3)
+    valid = local["mask"].values
+    f_i = neighbourhood_fractions(pairs["imerg"].values, valid, threshold=1.0, window=3)
+    f_r = neighbourhood_fractions(pairs["radar"].values, valid, threshold=1.0, window=3)
+    err = local["local_fraction_error"].values
+    rebuilt = 1 - np.nansum(err**2, axis=(1, 2)) / np.nansum(f_i**2 + f_r**2, axis=(1, 2))
+    imerg = pairs["imerg"].assign_attrs(units="mm/h")
+    radar = pairs["radar"].assign_attrs(units="mm/h")
+    expected = fss(imerg, radar, mask=pairs["mask"], thresholds=[1.0], windows=[3])
+    # local errors are stored as float32
+    np.testing.assert_allclose(rebuilt, expected["fss"].values[:, 0, 0], rtol=1e-6)
+    assert np.isnan(err[~valid]).all()
+
+
+def test_neighbourhood_fractions_by_hand() -> None:
+    from rainscore.scores.neighbourhood import neighbourhood_fractions
+
+    field = np.zeros((4, 4))
+    field[1, 1] = 2.0
+    valid = np.ones((4, 4), bool)
+    valid[0, 0] = False
+    f = neighbourhood_fractions(field, valid, threshold=1.0, window=3)
+    assert np.isnan(f[0, 0])
+    assert f[0, 1] == pytest.approx(1 / 5)  # window truncated at the border, (0,0) invalid
+    assert f[1, 1] == pytest.approx(1 / 8)
+    assert f[2, 2] == pytest.approx(1 / 9)
+    assert f[3, 3] == 0.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
 from kedro.runner import SequentialRunner
 
 from rainscore.pipeline_registry import register_pipelines
@@ -121,4 +120,3 @@ def test_misaligned_radar_stops_the_run_with_a_report(project) -> None:
     report = catalog.load("colocation_validation")
     assert report["success"] is False
     assert any(f["check"] == "lat_identical" for f in report["failures"])
-    assert isinstance(shifted, xr.Dataset)

@@ -70,3 +70,28 @@ def test_report_markdown_and_round_trip(make_gridded) -> None:
     assert "FAILED (1 check(s))" in md and "precipitation_max" in md and "999.0" in md
     again = ValidationReport.from_dict(report.to_dict())
     assert again.failures == report.failures and not again.success
+
+
+def test_map_scores_suite_catches_bad_tables() -> None:
+    from rainscore.validation import validate_map_scores
+
+    times = pd.date_range("2024-06-10", periods=10, freq="30min", name="time")
+    table = pd.DataFrame(
+        {
+            "n_valid": np.full(10, 100.0),
+            "csi_t1.0": np.linspace(0, 1, 10),
+            "fss_t1.0_w5": np.r_[np.full(8, np.nan), 0.5, 0.6],
+            "pearson": np.r_[np.full(9, 0.5), 1.5],
+        },
+        index=times,
+    )
+    _, failures = validate_map_scores(table, target="fss_t1.0_w5", min_target_defined=0.5)
+    checks = {f.check.split("(")[0] + f.check.split("column=")[1].split(",")[0] for f in failures}
+    assert checks == {
+        "expect_column_values_to_not_be_null'fss_t1.0_w5'",
+        "expect_column_values_to_be_between'pearson'",
+    }
+    pearson = next(f for f in failures if "pearson" in f.check)
+    assert pearson.offending == [1.5]
+    _, none = validate_map_scores(table.drop(columns="pearson"), target="csi_t1.0")
+    assert none == []

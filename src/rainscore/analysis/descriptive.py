@@ -484,14 +484,10 @@ def analysis_markdown(
         f"![correlation]({figure_dir}/correlation.png)",
         "",
     ]
-    lines += [
-        "## Dependence on satellite presence",
-        "",
-        f"![dependence]({figure_dir}/dependence_presence.png)",
-        "",
-    ]
+    lines += ["## Dependence on satellite presence", ""]
     covs = sorted({cov for d in analysis.dependence.values() for cov in d})
     if covs:
+        lines += [f"![dependence]({figure_dir}/dependence_presence.png)", ""]
         lines += ["| score | " + " | ".join(covs) + " |", "|---|" + "---|" * len(covs)]
         for c, d in analysis.dependence.items():
             lines.append(

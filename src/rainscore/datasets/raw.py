@@ -13,7 +13,6 @@ never written by the pipelines.
 from __future__ import annotations
 
 import glob
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -122,7 +121,3 @@ class SyntheticWorldDataset(AbstractDataset[Any, pd.DataFrame]):
 
     def _exists(self) -> bool:
         return (self._path / "manifest.csv").is_file()
-
-    def describe_world(self) -> dict[str, Any]:
-        """The world's configuration as written in ``world.json``."""
-        return json.loads((self._path / "world.json").read_text())

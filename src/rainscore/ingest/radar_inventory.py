@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import pandas as pd
@@ -35,22 +34,13 @@ STATUSES = ("ok", "bad", "wrong_grid", "wrong_accumulation", "duplicate")
 
 
 def _metadata_row(path: str) -> dict:
-    meta = radar_metadata(path)
-    minutes = meta.accumulation_minutes
-    if minutes is None:  # a rate: its observation window stands for the accumulation
-        minutes = (meta.end_time - meta.start_time).total_seconds() / 60.0
-    return {
-        "kind": meta.kind,
-        "quantity": meta.quantity,
-        "units": meta.units,
-        "start_time": pd.Timestamp(meta.start_time),
-        "end_time": pd.Timestamp(meta.end_time),
-        "accumulation_minutes": float(minutes),
-        "grid_id": meta.grid.grid_id,
-        "grid": json.dumps(meta.grid.to_dict()),
-        "ny": int(meta.shape[0]),
-        "nx": int(meta.shape[1]),
-    }
+    row = radar_metadata(path).as_row()
+    if row["accumulation_minutes"] is None:  # a rate: its observation window stands for it
+        row["accumulation_minutes"] = (row["end_time"] - row["start_time"]).total_seconds() / 60
+    row["accumulation_minutes"] = float(row["accumulation_minutes"])
+    for column in ("start_time", "end_time"):
+        row[column] = pd.Timestamp(row[column])
+    return {k: v for k, v in row.items() if k in INVENTORY_COLUMNS}
 
 
 def build_radar_inventory(

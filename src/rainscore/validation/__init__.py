@@ -17,7 +17,11 @@ from rainscore.validation.expectations import (
     validate_gridded,
     validate_map_scores,
 )
-from rainscore.validation.report import ValidationReport, checks_summary
+from rainscore.validation.report import (
+    ValidationReport,
+    checks_summary,
+    validate_colocation_inputs,
+)
 from rainscore.validation.validators import GriddedConventions
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "find_convention_failures",
     "has_alignment",
     "has_conventions",
+    "validate_colocation_inputs",
     "validate_gridded",
     "validate_map_scores",
 ]

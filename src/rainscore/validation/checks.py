@@ -12,7 +12,7 @@ coordinates, the same dims order and the same units.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,25 @@ import xarray as xr
 from rainscore.grids.imerg import COORD_DECIMALS, IMERG_RES, Box
 
 GRID_DIMS = ("time", "lat", "lon")
+#: Names of the checks :func:`find_alignment_failures` runs (for the report's checklist).
+ALIGNMENT_CHECKS = (
+    "lat_float64",
+    "lon_float64",
+    "lat_rounded",
+    "lon_rounded",
+    "lat_ascending",
+    "lon_step",
+    "lat_identical",
+    "lon_identical",
+    "lat_box",
+    "lon_box",
+    "time_unique",
+    "time_increasing",
+    "dims_order",
+    "units_spelling",
+    "units_equal",
+    "dims_equal",
+)
 RATE_UNITS = "mm/h"
 _MAX_SHOWN = 5
 
@@ -295,16 +314,3 @@ def check_alignment(
     failures = find_alignment_failures(a, b, names=names, variables=variables, box=box)
     if failures:
         raise ValidationError(failures)
-
-
-def merge_failures(*groups: Iterable[Failure]) -> list[Failure]:
-    """Concatenate failure lists, dropping exact repeats."""
-    seen: set[str] = set()
-    out: list[Failure] = []
-    for group in groups:
-        for f in group:
-            key = str(f)
-            if key not in seen:
-                seen.add(key)
-                out.append(f)
-    return out

@@ -60,7 +60,10 @@ class ExpectationConfig:
 
     @classmethod
     def from_dict(cls, params: dict[str, Any], box: Box) -> ExpectationConfig:
-        """Build from ``params:validation``-style parameters."""
+        """Build from ``params:validation``-style parameters (unknown keys are an error)."""
+        unknown = set(params) - {"ranges", "step_minutes", "max_missing_fraction"}
+        if unknown:
+            raise ValueError(f"Unknown validation parameters {sorted(unknown)}")
         ranges = dict(DEFAULT_RANGES)
         for name, bounds in (params.get("ranges") or {}).items():
             ranges[name] = ValueRange(float(bounds[0]), float(bounds[1]))

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rainscore.validation.checks import Failure, ValidationError
+import xarray as xr
+
+from rainscore.validation.checks import (
+    ALIGNMENT_CHECKS,
+    Failure,
+    ValidationError,
+    find_alignment_failures,
+)
+from rainscore.validation.expectations import ExpectationConfig, validate_gridded
 
 
 @dataclass
@@ -94,3 +102,50 @@ def checks_summary(dataset: str, suite: str, checked: list[str], failures: list[
             if f.check not in checked
         ],
     }
+
+
+def validate_colocation_inputs(
+    imerg_cube: xr.Dataset,
+    radar_on_imerg: xr.Dataset,
+    *,
+    config: ExpectationConfig,
+) -> ValidationReport:
+    """Everything checked before IMERG and radar are paired.
+
+    The Great Expectations suites on both products (grid summary, time axis, value ranges)
+    and the xarray alignment checks between them (identical coordinates, dims, units, the
+    box's cells).
+
+    Args:
+        imerg_cube: The IMERG cube (``precipitation``).
+        radar_on_imerg: Radar on the IMERG grid (``rain``).
+        config: What the suites expect (box, time step, ranges).
+
+    Returns:
+        The report; :meth:`ValidationReport.raise_for_failures` stops a run on failures.
+    """
+    suites, failures = [], []
+    for ds, name, variable in (
+        (imerg_cube, "imerg_cube", "precipitation"),
+        (radar_on_imerg, "radar_on_imerg", "rain"),
+    ):
+        s, f = validate_gridded(ds, name=name, variable=variable, config=config)
+        suites += s
+        failures += f
+    alignment = find_alignment_failures(
+        imerg_cube,
+        radar_on_imerg,
+        names=("imerg_cube", "radar_on_imerg"),
+        variables=("precipitation", "rain"),
+        box=config.box,
+    )
+    suites.append(
+        checks_summary(
+            "imerg_cube vs radar_on_imerg", "alignment", list(ALIGNMENT_CHECKS), alignment
+        )
+    )
+    return ValidationReport(
+        title="colocation: IMERG cube and radar on the IMERG grid",
+        suites=suites,
+        failures=failures + alignment,
+    )

@@ -14,24 +14,8 @@ from rainscore.grids import Box
 from rainscore.validation import (
     ExpectationConfig,
     ValidationReport,
-    checks_summary,
-    find_alignment_failures,
-    validate_gridded,
+    validate_colocation_inputs,
 )
-
-ALIGNMENT_CHECKS = [
-    "lat_float64",
-    "lon_float64",
-    "lat_ascending",
-    "lat_identical",
-    "lon_identical",
-    "lat_box",
-    "lon_box",
-    "units_equal",
-    "dims_equal",
-    "time_unique",
-    "dims_order",
-]
 
 
 def colocate(
@@ -72,29 +56,10 @@ def validate_colocation(
         The report as JSON and as Markdown.
     """
     the_box = Box.from_dict(box)
-    config = ExpectationConfig.from_dict(colocation["validation"], the_box)
-    suites, failures = [], []
-    for ds, name, variable in (
-        (imerg_cube, "imerg_cube", "precipitation"),
-        (radar_on_imerg, "radar_on_imerg", "rain"),
-    ):
-        s, f = validate_gridded(ds, name=name, variable=variable, config=config)
-        suites += s
-        failures += f
-    alignment = find_alignment_failures(
+    report = validate_colocation_inputs(
         imerg_cube,
         radar_on_imerg,
-        names=("imerg_cube", "radar_on_imerg"),
-        variables=("precipitation", "rain"),
-        box=the_box,
-    )
-    suites.append(
-        checks_summary("imerg_cube vs radar_on_imerg", "alignment", ALIGNMENT_CHECKS, alignment)
-    )
-    report = ValidationReport(
-        title="colocation: IMERG cube and radar on the IMERG grid",
-        suites=suites,
-        failures=failures + alignment,
+        config=ExpectationConfig.from_dict(colocation["validation"], the_box),
     )
     return report.to_dict(), report.to_markdown()
 
