@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from rainscore.params import dataclass_from_params
+
 #: Covariates that describe satellite presence: a useful target score depends on them.
 PRESENCE_COVARIATES = ("pmw_age_mean", "pmw_coverage", "ir_influence_mean", "quality_index_mean")
 #: Categorical context the scores are broken down by.
@@ -74,14 +76,8 @@ class AnalysisConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> AnalysisConfig:
-        """Build from parameters."""
-        d = dict(d or {})
-        if "candidates" in d:
-            d["candidates"] = tuple(d["candidates"])
-        for key in ("higher_is_better", "bounded"):
-            if key in d:
-                d[key] = tuple(d[key])
-        return cls(**d)
+        """Build from parameters (unknown keys are an error)."""
+        return dataclass_from_params(cls, d, section="scoring.analysis")
 
     def is_skill(self, score: str) -> bool:
         """Whether larger values of ``score`` mean a better map."""

@@ -29,6 +29,7 @@ import xarray as xr
 from scipy import ndimage
 
 from rainscore.grids.regrid import lonlat_cell_area
+from rainscore.params import dataclass_from_params
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +47,7 @@ class FeatureConfig:
     @classmethod
     def from_dict(cls, d: dict | None) -> FeatureConfig:
         """Build from parameters (unknown keys are an error)."""
-        d = dict(d or {})
-        unknown = set(d) - {"wet_threshold", "convective_threshold"}
-        if unknown:
-            raise ValueError(f"Unknown feature parameters {sorted(unknown)}")
-        return cls(**{k: float(v) for k, v in d.items()})
+        return dataclass_from_params(cls, d, section="scoring.features")
 
 
 def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from rainscore.params import dataclass_from_params
+
 #: IMERG quality fields carried into the pairs when present (normalised names).
 QUALITY_FIELDS = (
     "quality_index",
@@ -37,14 +39,7 @@ class MaskConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> MaskConfig:
         """Build from parameters (unknown keys are an error)."""
-        d = dict(d or {})
-        unknown = set(d) - {"min_valid_fraction", "min_frames"}
-        if unknown:
-            raise ValueError(f"Unknown mask parameters {sorted(unknown)}")
-        return cls(
-            min_valid_fraction=float(d.get("min_valid_fraction", 0.5)),
-            min_frames=int(d.get("min_frames", 6)),
-        )
+        return dataclass_from_params(cls, d, section="colocation.mask")
 
 
 def pair_imerg_radar(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from rainscore.params import dataclass_from_params
 
 EXECUTORS = ("sequential", "threads", "processes")
 PRODUCTS = ("auto", "Early", "Late", "Final")
@@ -50,13 +52,7 @@ class IngestionConfig:
     @classmethod
     def from_dict(cls, params: dict[str, Any] | None) -> IngestionConfig:
         """Build from Kedro parameters; unknown keys are an error (typos must not pass)."""
-        params = dict(params or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(params) - known
-        if unknown:
-            raise ValueError(
-                f"Unknown ingestion parameters {sorted(unknown)}; known: {sorted(known)}"
-            )
-        if params.get("imerg_variables") is not None:
-            params["imerg_variables"] = tuple(params["imerg_variables"])
-        return cls(**params)
+        config = dataclass_from_params(cls, params, section="ingestion")
+        if config.imerg_variables is not None:
+            object.__setattr__(config, "imerg_variables", tuple(config.imerg_variables))
+        return config
