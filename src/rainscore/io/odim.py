@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -453,7 +454,21 @@ def _runs(flags: np.ndarray, first_code: int) -> tuple[tuple[int, int], ...]:
 
 
 _MAX_RANGES = 4
-"""Code ranges decoded by comparisons at most; more go through the table."""
+"""Code ranges masked or counted by comparisons at most; more go through the table."""
+
+
+def _scale_f32_multiply(raw: np.ndarray, constant: float) -> np.ndarray:
+    return np.multiply(raw, np.float32(constant), dtype=np.float32)
+
+
+def _scale_f32_divide(raw: np.ndarray, constant: float) -> np.ndarray:
+    return np.divide(raw, np.float32(constant), dtype=np.float32)
+
+
+def _scale_f64_multiply(raw: np.ndarray, constant: float) -> np.ndarray:
+    values = np.empty(raw.shape, np.float32)  # computed in float64 chunk by chunk
+    np.multiply(raw, constant, out=values, dtype=np.float64, casting="same_kind")
+    return values
 
 
 @dataclass(frozen=True)
@@ -464,16 +479,41 @@ class _CodeTable:
         values: float32 value of each code, indexed by the code's unsigned bit pattern.
         impossible: Whether each code is an impossible value (same indexing).
         nan_ranges: Inclusive code ranges that decode to NaN (nodata, impossible).
+        other_nan_ranges: The code ranges of NaNs that are not impossible values (nodata).
         impossible_ranges: Inclusive code ranges of impossible values.
-        scaled: Whether every other code decodes to ``float32(code × gain)`` computed in
-            float64, bit for bit: the frame is then one multiplication and a few masks.
+        scale: A one-operation formula, ``(function, constant)``, that gives ``values`` for
+            every code outside ``nan_ranges``, bit for bit (checked on every code), or None.
     """
 
     values: np.ndarray
     impossible: np.ndarray
     nan_ranges: tuple[tuple[int, int], ...]
+    other_nan_ranges: tuple[tuple[int, int], ...]
     impossible_ranges: tuple[tuple[int, int], ...]
-    scaled: bool
+    scale: tuple[Callable[[np.ndarray, float], np.ndarray], float] | None
+
+
+def _scale_formula(
+    codes: np.ndarray, values: np.ndarray, kept: np.ndarray, scaling: _Scaling
+) -> tuple[Callable[[np.ndarray, float], np.ndarray], float] | None:
+    """The fastest formula that reproduces ``values[kept]`` exactly from ``codes[kept]``.
+
+    float32 arithmetic is tried first: multiplying by the float32 gain is rarely exact (1
+    code in 4 differs by one unit in the last place for a gain of 0.01), dividing by the
+    float32 inverse of the gain often is (always for 0.01, 0.1, 0.5, 0.001 on 16-bit
+    codes: the quotient of two exact numbers is correctly rounded); the product computed
+    in float64 then rounded is the reference itself when the offset is 0.
+    """
+    candidates = [(_scale_f32_multiply, scaling.gain), (_scale_f64_multiply, scaling.gain)]
+    if scaling.gain != 0 and np.isfinite(1.0 / scaling.gain):
+        candidates.insert(1, (_scale_f32_divide, 1.0 / scaling.gain))
+    expected = values[kept].view(np.uint32)
+    for formula, constant in candidates:
+        with np.errstate(all="ignore"):
+            got = formula(codes, constant)
+        if np.array_equal(got[kept].view(np.uint32), expected):
+            return formula, constant
+    return None
 
 
 @lru_cache(maxsize=32)
@@ -487,18 +527,15 @@ def _code_table(
     order = np.argsort(by_bits, kind="stable")  # codes ascending
     first = int(by_bits[order[0]])
     nan = np.isnan(values)
-    scaled_values = np.empty(values.shape, np.float32)
-    np.multiply(by_bits, scaling.gain, out=scaled_values, dtype=np.float64, casting="same_kind")
-    kept = ~nan
-    scaled = np.array_equal(scaled_values[kept].view(np.uint32), values[kept].view(np.uint32))
     for array in (values, impossible):
         array.flags.writeable = False
     return _CodeTable(
         values=values,
         impossible=impossible,
         nan_ranges=_runs(nan[order], first),
+        other_nan_ranges=_runs((nan & ~impossible)[order], first),
         impossible_ranges=_runs(impossible[order], first),
-        scaled=scaled,
+        scale=_scale_formula(by_bits, values, ~nan, scaling),
     )
 
 
@@ -537,10 +574,11 @@ def _decode(
 
     Identical, bit for bit, to :func:`_decode_general`. Integer fields of one or two bytes
     (Météo-France uint16 counts, 8-bit reflectivities) are decoded through a table of their
-    codes, itself made by :func:`_decode_general`: a frame of scaled counts is then one
-    float64-exact multiplication into float32 (no float64 temporary) and a NaN mask of
-    the nodata and impossible codes; any other table is one lookup per pixel. Impossible
-    values are counted on the codes, by comparisons.
+    codes, itself made by :func:`_decode_general`. When one float32 operation reproduces
+    the table on every valid code (checked on all of them; for Météo-France's gain of 0.01,
+    dividing by 100), a frame is that operation and a NaN mask per range of nodata and
+    impossible codes, with no float64 temporary; otherwise it is one lookup per pixel.
+    Impossible values are counted on the codes, by comparisons.
     """
     if raw.dtype.kind not in "iu" or raw.dtype.itemsize > 2:
         values, impossible = _decode_general(raw, scaling, zr, limit)
@@ -548,15 +586,26 @@ def _decode(
     dtype = raw.dtype.newbyteorder("=")
     raw = raw.astype(dtype, copy=False)
     table = _code_table(dtype, scaling, tuple(float(v) for v in zr), float(limit))
-    bits = raw.view(f"u{dtype.itemsize}")
-    if table.scaled and len(table.nan_ranges) <= _MAX_RANGES:
-        values = np.empty(raw.shape, np.float32)
-        np.multiply(raw, scaling.gain, out=values, dtype=np.float64, casting="same_kind")
+    if (
+        table.scale is not None
+        and len(table.nan_ranges) <= _MAX_RANGES
+        and len(table.other_nan_ranges) <= _MAX_RANGES
+    ):
+        formula, constant = table.scale
+        values = formula(raw, constant)
+        n_nan = 0
         for lo, hi in table.nan_ranges:
             mask = _in_range(raw, lo, hi)
-            np.copyto(values, np.float32(np.nan), where=True if mask is None else mask)
-    else:
-        values = np.take(table.values, bits)
+            if mask is None:
+                values.fill(np.nan)
+                n_nan = raw.size
+            else:
+                np.copyto(values, np.float32(np.nan), where=mask)
+                n_nan += int(np.count_nonzero(mask))
+        other = sum(_count_in_range(raw, lo, hi) for lo, hi in table.other_nan_ranges)
+        return values, n_nan - other
+    bits = raw.view(f"u{dtype.itemsize}")
+    values = np.take(table.values, bits)
     if len(table.impossible_ranges) <= _MAX_RANGES:
         n_impossible = sum(_count_in_range(raw, lo, hi) for lo, hi in table.impossible_ranges)
     else:

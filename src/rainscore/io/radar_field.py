@@ -246,7 +246,7 @@ def impossible_limit(units: str, accumulation_minutes: float | None, max_rate: f
     return max_rate * accumulation_minutes / 60.0
 
 
-def _xy_coords(grid: ProjectedGrid) -> dict[str, xr.DataArray]:
+def _xy_coords(grid: ProjectedGrid) -> dict[str, tuple]:
     info = grid_info(grid)
     if info.geographic:
         x_attrs = {"units": "degrees_east", "standard_name": "longitude"}
@@ -255,8 +255,8 @@ def _xy_coords(grid: ProjectedGrid) -> dict[str, xr.DataArray]:
         x_attrs = {"units": "m", "standard_name": "projection_x_coordinate"}
         y_attrs = {"units": "m", "standard_name": "projection_y_coordinate"}
     return {
-        "y": xr.DataArray(info.y.copy(), dims="y", attrs={**y_attrs, "long_name": "pixel centre"}),
-        "x": xr.DataArray(info.x.copy(), dims="x", attrs={**x_attrs, "long_name": "pixel centre"}),
+        "y": ("y", info.y.copy(), {**y_attrs, "long_name": "pixel centre"}),
+        "x": ("x", info.x.copy(), {**x_attrs, "long_name": "pixel centre"}),
     }
 
 
@@ -316,10 +316,10 @@ def build_radar_array(
     times = np.array([np.datetime64(t, "ns") for t in meta.frame_times])
     time_attrs = {"standard_name": "time", "long_name": "end of the accumulation (UTC)"}
     if values.ndim == 3:
-        coords["time"] = xr.DataArray(times, dims="time", attrs=time_attrs)
+        coords["time"] = ("time", times, time_attrs)
         dims = ("time", "y", "x")
     else:
-        coords["time"] = xr.DataArray(times[0], attrs=time_attrs)
+        coords["time"] = ((), times[0], time_attrs)
         dims = ("y", "x")
     return xr.DataArray(
         values.astype(np.float32, copy=False),
