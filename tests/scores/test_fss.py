@@ -7,8 +7,9 @@ import pytest
 import xarray as xr
 
 from rainscore.scores import fss
+from rainscore.scores.neighbourhood import _count_dtype, neighbourhood_fractions
 
-from .conftest import as_maps
+from .conftest import as_maps, rain_arrays
 
 
 def _one_event(ny: int, nx: int, row: int, col: int) -> np.ndarray:
@@ -102,3 +103,97 @@ def test_bad_windows_raise(pair, windows) -> None:
     fc, obs = pair
     with pytest.raises(ValueError, match="windows"):
         fss(fc, obs, thresholds=[1.0], windows=windows)
+
+
+def _box_counts(values: np.ndarray, half: int) -> np.ndarray:
+    """Sums of ``(n, ny, nx)`` values in truncated ``(2 half + 1)^2`` windows, in float64."""
+    n, ny, nx = values.shape
+    padded = np.zeros((n, ny + 2 * half + 1, nx + 2 * half + 1))
+    padded[:, half + 1 : half + 1 + ny, half + 1 : half + 1 + nx] = values
+    table = padded.cumsum(axis=1).cumsum(axis=2)
+    w = 2 * half + 1
+    return (
+        table[:, w : w + ny, w : w + nx]
+        - table[:, :ny, w : w + nx]
+        - table[:, w : w + ny, :nx]
+        + table[:, :ny, :nx]
+    )
+
+
+def _reference_fss(fc, obs, valid, thresholds, windows) -> np.ndarray:
+    """FSS the direct way: float64 summed-area tables, fractions, then the three sums."""
+    out = np.full((fc.shape[0], len(thresholds), len(windows)), np.nan)
+    for j, window in enumerate(windows):
+        n_valid = _box_counts(valid.astype(float), window // 2)
+        inverse = np.where(valid, 1.0 / np.maximum(n_valid, 1.0), 0.0)
+        for k, threshold in enumerate(thresholds):
+            p_f = _box_counts((fc >= threshold) & valid, window // 2) * inverse
+            p_o = _box_counts((obs >= threshold) & valid, window // 2) * inverse
+            numerator = (p_f * p_o).sum(axis=(1, 2))
+            denominator = (p_f**2 + p_o**2).sum(axis=(1, 2))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[:, k, j] = np.where(denominator > 0, 2.0 * numerator / denominator, np.nan)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("shape", "thresholds", "windows"),
+    [
+        ((72, 104), (0.1, 0.5, 1.0, 2.0, 5.0), (1, 3, 5, 9, 15)),  # 8-bit counts
+        ((23, 37), (0.0, 0.3, 2.0), (3, 17, 31)),  # 16-bit counts; a threshold of 0
+        ((6, 300), (0.2, 1.0), (3, 5)),  # rows too long for 8-bit row sums
+    ],
+)
+def test_fss_equals_the_direct_formulation_on_masked_fields(shape, thresholds, windows) -> None:
+    fc, obs = rain_arrays(7, shape, seed=11)
+    rng = np.random.default_rng(3)
+    mask = rng.random(fc.shape) > 0.15
+    mask[:, : shape[0] // 3, : shape[1] // 4] = False  # a radar hole in a corner
+    fc[rng.random(fc.shape) < 0.02] = np.nan
+    valid = mask & np.isfinite(fc)
+    ds = fss(
+        as_maps(fc),
+        as_maps(obs),
+        mask=as_maps(mask).drop_attrs(),
+        thresholds=thresholds,
+        windows=windows,
+        min_wet_fraction=0,
+    )
+    expected = _reference_fss(np.nan_to_num(fc), obs, valid, thresholds, windows)
+    np.testing.assert_allclose(ds["fss"].values, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("window", [1, 3, 15, 17, 41])
+def test_neighbourhood_fractions_are_exact_count_ratios(window: int) -> None:
+    fc, _ = rain_arrays(3, (30, 45), seed=8)
+    valid = np.random.default_rng(2).random(fc.shape) > 0.2
+    got = neighbourhood_fractions(fc, valid, threshold=0.5, window=window)
+    events = _box_counts((fc >= 0.5) & valid, window // 2)
+    n_valid = _box_counts(valid.astype(float), window // 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(valid, events / n_valid, np.nan)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        neighbourhood_fractions(fc[0], valid[0], threshold=0.5, window=window), expected[0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("window", "shape", "dtype"),
+    [(15, (72, 104), np.uint8), (17, (72, 104), np.uint16), (3, (6, 300), np.uint16)],
+)
+def test_window_counts_use_the_narrowest_exact_integers(window, shape, dtype) -> None:
+    assert _count_dtype(window, *shape) == np.dtype(dtype)
+
+
+def test_unscored_maps_do_not_change_the_scored_ones() -> None:
+    fc, obs = rain_arrays(9, (40, 50), seed=6)
+    fc[[2, 5]] = obs[[2, 5]] = 0.0  # both dry
+    fc[7] = obs[7] = np.where(np.arange(2000).reshape(40, 50) == 0, 3.0, 0.0)  # too dry
+    together = fss(as_maps(fc), as_maps(obs))
+    for i in range(9):
+        alone = fss(as_maps(fc[i : i + 1]), as_maps(obs[i : i + 1]))
+        np.testing.assert_array_equal(together["fss"].values[i], alone["fss"].values[0])
+    assert together["both_dry"].values[[2, 5]].all() and together["too_dry"].values[7]
+    assert np.isnan(together["fss"].values[[2, 5, 7]]).all()
+    assert np.isfinite(together["fss"].values[[0, 1, 3], 0]).all()

@@ -15,7 +15,9 @@ where ``f_o`` (``base_rate``) is the observed event fraction over the valid pixe
 ``skilful_scale`` is the smallest window whose FSS is ``>= UFSS`` (NaN if none).
 
 Fractions come from summed-area tables (cumulative sums of the zero-padded event and
-validity arrays): O(1) per pixel per window, vectorised over maps.
+validity arrays): O(1) per pixel per window, vectorised over maps. The tables are unsigned
+integers kept modulo ``2**8`` (``2**16`` for windows over 15 cells): window counts are
+exact because they fit, and one byte per cell makes the tables small and fast.
 
 References:
     Roberts, N. M. and Lean, H. W. (2008). Scale-selective verification of rainfall
@@ -36,7 +38,7 @@ import xarray as xr
 
 from rainscore.scores.categorical import check_thresholds
 from rainscore.scores.pairing import SPATIAL_DIMS, PairedFields, pair_fields
-from rainscore.scores.wetness import dryness
+from rainscore.scores.wetness import Dryness, dryness
 
 __all__ = ["check_windows", "fss", "neighbourhood_fractions"]
 
@@ -63,29 +65,83 @@ def check_windows(windows: Sequence[int]) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _summed_area_tables(stack: np.ndarray, pad: int) -> np.ndarray:
-    """Summed-area tables of a ``(..., ny, nx)`` stack of 0/1 fields, zero-padded by ``pad``.
+def _count_dtype(max_window: int, ny: int, nx: int) -> np.dtype:
+    """The narrowest unsigned integer that holds every window count and row prefix sum.
 
-    float32 holds the integer sums exactly (a 72 x 104 map sums to at most 7488 < 2**24) at
-    half the memory traffic of float64. Row prefix sums run as a loop of vectorised row
-    additions, much faster than ``numpy.cumsum`` along a non-contiguous axis.
+    Summed-area tables are kept modulo ``2**bits``: a window count is a difference of four
+    table entries, exact modulo ``2**bits``, hence exact as long as it fits in ``bits``
+    (``w * w`` cells, or the whole map if smaller). The row prefix sums (at most ``nx``) must
+    fit too, because they are computed several cells to a 64-bit word.
     """
-    *lead, ny, nx = stack.shape
-    table = np.zeros((*lead, ny + 2 * pad + 1, nx + 2 * pad + 1), dtype=np.float32)
-    table[..., pad + 1 : pad + 1 + ny, pad + 1 : pad + 1 + nx] = stack
-    for row in range(1, table.shape[-2]):
-        table[..., row, :] += table[..., row - 1, :]
-    np.cumsum(table, axis=-1, out=table)
+    largest = max(min(max_window * max_window, ny * nx), nx)
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if largest <= np.iinfo(dtype).max:
+            return np.dtype(dtype).newbyteorder("<")
+    raise ValueError(f"maps of {ny} x {nx} cells are too large for window counts")
+
+
+def _summed_area_table(stack: np.ndarray, pad: int, dtype: np.dtype) -> np.ndarray:
+    """Summed-area table of a ``(n_fields, n, ny, nx)`` boolean stack, modulo ``2**bits``.
+
+    The table, ``(n_fields, n, ny + 2 pad + 1, width)``, has ``pad + 1`` zero rows and
+    columns before the data and ``pad`` after (``width`` is rounded up to whole 64-bit
+    words), so that windows run past the border into cells that hold nothing.
+
+    Row prefix sums are computed ``8 // itemsize`` cells at a time in 64-bit words (SIMD
+    within a register): multiplying a word of 0/1 cells by ``0x0101...01`` gives the prefix
+    sums inside the word (no carry: each is at most 8), and each word then adds the running
+    total of the words before it. Column prefix sums are one vector addition per row.
+    Unsigned integers wrap, so the table is exact modulo ``2**bits`` (see
+    :func:`_count_dtype`).
+    """
+    n_fields, n, ny, nx = stack.shape
+    lanes = 8 // dtype.itemsize
+    top = pad + 1
+    width = nx + 2 * pad + 1
+    width += -width % lanes
+    table = np.zeros((n_fields, n, ny + 2 * pad + 1, width), dtype=dtype)
+    table[:, :, top : top + ny, top : top + nx] = stack
+    words = table.view("<u8")[:, :, top : top + ny]
+    bits = 8 * dtype.itemsize
+    ones = np.uint64(sum(1 << (bits * lane) for lane in range(lanes)))
+    words *= ones
+    word_totals = words >> np.uint64(64 - bits)
+    offsets = np.cumsum(word_totals, axis=-1)
+    offsets -= word_totals
+    offsets *= ones
+    words += offsets
+    for row in range(top + 1, top + ny):
+        np.add(table[:, :, row], table[:, :, row - 1], out=table[:, :, row])
+    table[:, :, top + ny :] = table[:, :, top + ny - 1 : top + ny]
     return table
 
 
-def _box_sums(table: np.ndarray, half: int, pad: int, ny: int, nx: int) -> np.ndarray:
-    """Sum of the ``(2 half + 1)^2`` window around each pixel, as float64."""
+def _window_counts(
+    table: np.ndarray, half: int, pad: int, ny: int, rows: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """Counts of each field of the stack in the ``(2 half + 1)^2`` window around each cell.
+
+    Both differences of the summed-area table are taken on whole contiguous rows: the
+    column difference as a shift of the flattened rows, so that the count of data column
+    ``x`` lands in column ``x`` of ``out`` and the last ``width - nx`` columns of each row
+    hold meaningless values, to be ignored.
+
+    Args:
+        table: Output of :func:`_summed_area_table`, ``(n_fields, n, Y, width)``.
+        half: Half the window size.
+        pad: The ``pad`` of the table.
+        ny: Rows of the maps.
+        rows: ``(n_fields, n, ny, width)`` work array of the table's dtype.
+        out: Array of the same shape and dtype, overwritten.
+
+    Returns:
+        ``out``: the counts of data cell ``(y, x)`` at ``[..., y, x]``.
+    """
     lo, hi = pad - half, pad + half + 1
-    box = table[..., hi : hi + ny, hi : hi + nx] - table[..., lo : lo + ny, hi : hi + nx]
-    box -= table[..., hi : hi + ny, lo : lo + nx]
-    box += table[..., lo : lo + ny, lo : lo + nx]
-    return box.astype(np.float64)
+    np.subtract(table[:, :, hi : hi + ny], table[:, :, lo : lo + ny], out=rows)
+    flat_rows, flat_out = rows.reshape(-1), out.reshape(-1)
+    np.subtract(flat_rows[hi:], flat_rows[lo : lo - hi], out=flat_out[: flat_out.size - hi])
+    return out
 
 
 def neighbourhood_fractions(
@@ -114,17 +170,22 @@ def neighbourhood_fractions(
         field, valid = field[None], valid[None]
     _, ny, nx = field.shape
     pad = win // 2
-    events = ((np.nan_to_num(field) >= threshold) & valid).astype(np.float64)
-    n_events = _box_sums(_summed_area_tables(events, pad), pad, pad, ny, nx)
-    n_valid = _box_sums(_summed_area_tables(valid.astype(np.float64), pad), pad, pad, ny, nx)
+    stack = np.stack([(np.nan_to_num(field) >= threshold) & valid, valid])
+    table = _summed_area_table(stack, pad, _count_dtype(win, ny, nx))
+    shape = (*stack.shape[:3], table.shape[-1])
+    counts = _window_counts(
+        table, pad, pad, ny, np.empty(shape, table.dtype), np.empty(shape, table.dtype)
+    )
+    n_events, n_valid = counts[..., :nx].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         fractions = np.where(valid & (n_valid > 0), n_events / n_valid, np.nan)
     return fractions[0] if squeeze else fractions
 
 
-_MAPS_PER_BLOCK = 4
-"""Maps whose summed-area tables are built together: small enough to stay in cache (the
-tables of 4 maps x 11 fields take ~2 MB); larger blocks are several times slower."""
+_MAPS_PER_BLOCK = 8
+"""Maps whose summed-area tables are built together (about 1 MB of tables and counts with
+the default thresholds and windows): enough to amortise the per-row loop, small enough to
+stay in cache."""
 
 
 def fss_arrays(
@@ -136,6 +197,7 @@ def fss_arrays(
     windows: np.ndarray,
     wet_threshold: float,
     min_wet_fraction: float,
+    dry: Dryness | None = None,
 ) -> dict[str, np.ndarray]:
     """FSS of ``(n_maps, ny, nx)`` arrays; see :func:`fss`.
 
@@ -147,77 +209,57 @@ def fss_arrays(
         windows: Odd window sizes (cells), strictly increasing.
         wet_threshold: Rain rate (mm/h) from which a pixel is wet.
         min_wet_fraction: Minimum wet fraction for a map's scores to count.
+        dry: The :func:`~rainscore.scores.wetness.dryness` of these arrays (with the same
+            ``min_wet_fraction``), if known.
 
     Returns:
         ``fss`` ``(n, K, W)``; ``fss_uniform``, ``base_rate``, ``skilful_scale`` ``(n, K)``;
         ``n_valid``, ``wet_fraction``, ``both_dry``, ``too_dry`` ``(n,)``.
     """
-    blocks = [
-        _fss_block(
-            forecast[i : i + _MAPS_PER_BLOCK],
-            obs[i : i + _MAPS_PER_BLOCK],
-            valid[i : i + _MAPS_PER_BLOCK],
-            thresholds=thresholds,
-            windows=windows,
-            wet_threshold=wet_threshold,
-            min_wet_fraction=min_wet_fraction,
-        )
-        for i in range(0, max(forecast.shape[0], 1), _MAPS_PER_BLOCK)
-    ]
-    return {k: np.concatenate([b[k] for b in blocks]) for k in blocks[0]}
-
-
-def _fss_block(
-    forecast: np.ndarray,
-    obs: np.ndarray,
-    valid: np.ndarray,
-    *,
-    thresholds: np.ndarray,
-    windows: np.ndarray,
-    wet_threshold: float,
-    min_wet_fraction: float,
-) -> dict[str, np.ndarray]:
-    """:func:`fss_arrays` for one block of maps."""
     n, ny, nx = forecast.shape
     n_thr = thresholds.size
-    pad = int(windows.max()) // 2
-    dry = dryness(
-        forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
-    )
-    # One stack: forecast events per threshold, observed events per threshold, validity.
+    if dry is None:
+        dry = dryness(
+            forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
+        )
+    # Event stack: forecast events per threshold, observed events per threshold, validity.
+    # Invalid pixels hold 0, so only a threshold <= 0 needs the validity test.
     stack = np.empty((2 * n_thr + 1, n, ny, nx), dtype=bool)
     for k, threshold in enumerate(thresholds):
-        np.logical_and(forecast >= threshold, valid, out=stack[k])
-        np.logical_and(obs >= threshold, valid, out=stack[n_thr + k])
+        np.greater_equal(forecast, threshold, out=stack[k])
+        np.greater_equal(obs, threshold, out=stack[n_thr + k])
+        if threshold <= 0:
+            stack[k] &= valid
+            stack[n_thr + k] &= valid
     stack[2 * n_thr] = valid
     events = stack[: 2 * n_thr].reshape(2, n_thr, n, -1)
     n_f = np.count_nonzero(events[0], axis=-1).T.astype(np.float64)
     n_o = np.count_nonzero(events[1], axis=-1).T.astype(np.float64)
     hits = np.count_nonzero(events[0] & events[1], axis=-1).T.astype(np.float64)
-    table = _summed_area_tables(stack, pad) if windows.max() > 1 else None
 
-    score = np.full((n, n_thr, windows.size), np.nan)
+    # Sums over the valid pixels of P_f P_o and of P_f^2 + P_o^2, for the scored maps only
+    # (the others get NaN). Window 1: fractions are the 0/1 events themselves.
+    sum_fo = np.full((n, n_thr, windows.size), np.nan)
+    sum_squares = np.full((n, n_thr, windows.size), np.nan)
+    first = int(np.count_nonzero(windows == 1))
+    sum_fo[:, :, :first] = hits[:, :, None]
+    sum_squares[:, :, :first] = (n_f + n_o)[:, :, None]
+    scored = np.flatnonzero(dry.scored)
+    if first < windows.size:
+        for i in range(0, scored.size, _MAPS_PER_BLOCK):
+            block = scored[i : i + _MAPS_PER_BLOCK]
+            fo, squares = _neighbourhood_sums(stack[:, block], windows[first:], n_thr)
+            sum_fo[block, :, first:] = fo
+            sum_squares[block, :, first:] = squares
+
     with np.errstate(invalid="ignore", divide="ignore"):
         base_rate = n_o / dry.n_valid[:, None]
-        for j, w in enumerate(windows):
-            if w == 1:
-                # Fractions are the 0/1 events: sum P_f P_o = hits, sum P^2 = event counts.
-                sum_fo, sum_ff, sum_oo = hits, n_f, n_o
-            else:
-                box = _box_sums(table, int(w) // 2, pad, ny, nx)
-                inverse = np.divide(1.0, box[-1], out=np.zeros_like(box[-1]), where=valid)
-                box = (box[:-1] * inverse).reshape(2, n_thr, n, -1)
-                sum_fo = np.einsum("knp,knp->nk", box[0], box[1])
-                sum_ff = np.einsum("knp,knp->nk", box[0], box[0])
-                sum_oo = np.einsum("knp,knp->nk", box[1], box[1])
-            denominator = sum_ff + sum_oo
-            score[:, :, j] = np.where(denominator > 0, 2.0 * sum_fo / denominator, np.nan)
-
+        score = np.where(sum_squares > 0, 2.0 * sum_fo / sum_squares, np.nan)
     score[~dry.scored] = np.nan
     uniform = 0.5 + base_rate / 2.0
     skilful = score >= uniform[:, :, None]
-    first = np.argmax(skilful, axis=2)
-    skilful_scale = np.where(skilful.any(axis=2), windows[first].astype(np.float64), np.nan)
+    first_skilful = np.argmax(skilful, axis=2)
+    skilful_scale = np.where(skilful.any(axis=2), windows[first_skilful].astype(np.float64), np.nan)
     return {
         "fss": score,
         "fss_uniform": uniform,
@@ -228,6 +270,49 @@ def _fss_block(
         "both_dry": dry.both_dry,
         "too_dry": dry.too_dry,
     }
+
+
+def _neighbourhood_sums(
+    stack: np.ndarray, windows: np.ndarray, n_thr: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over the valid pixels of ``P_f P_o`` and ``P_f^2 + P_o^2`` for a block of maps.
+
+    Args:
+        stack: ``(2 K + 1, m, ny, nx)`` booleans: forecast events at each of the ``K``
+            thresholds, observed events, validity.
+        windows: Odd window sizes (cells).
+        n_thr: ``K``.
+
+    Returns:
+        Both sums, ``(m, K, W)``.
+    """
+    n_fields, m, ny, nx = stack.shape
+    pad = int(windows.max()) // 2
+    table = _summed_area_table(stack, pad, _count_dtype(int(windows.max()), ny, nx))
+    width = table.shape[-1]
+    rows = np.empty((n_fields, m, ny, width), dtype=table.dtype)
+    counts = np.empty_like(rows)
+    flat = counts.reshape(n_fields, m, -1)
+    # Valid data cells (1.0) in the layout of the counts (columns past nx are not data), and
+    # 1.0 where not valid, so that valid / (count + invalid) is 1 / count or 0 with no test.
+    valid = np.zeros((m, ny, width))
+    valid[..., :nx] = stack[-1]
+    valid = valid.reshape(m, -1)
+    invalid = 1.0 - valid
+    inverse = np.empty((m, ny * width))
+    fractions = np.empty((n_fields - 1, m, ny * width))
+    sum_fo = np.empty((m, n_thr, windows.size))
+    sum_squares = np.empty((m, n_thr, windows.size))
+    for j, w in enumerate(windows):
+        _window_counts(table, int(w) // 2, pad, ny, rows, counts)
+        np.add(flat[-1], invalid, out=inverse)
+        np.divide(valid, inverse, out=inverse)
+        np.copyto(fractions, flat[:-1], casting="unsafe")
+        fractions *= inverse
+        sum_fo[:, :, j] = np.vecdot(fractions[:n_thr], fractions[n_thr:]).T
+        squares = np.vecdot(fractions, fractions)
+        sum_squares[:, :, j] = (squares[:n_thr] + squares[n_thr:]).T
+    return sum_fo, sum_squares
 
 
 def fss(
