@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
+from scipy import stats
 
 from rainscore.scores import continuous_scores
 
-from .conftest import as_maps
+from .conftest import as_maps, rain_arrays
 
 FC = np.array([[[1.0, 2.0], [0.0, 4.0]]])
 OBS = np.array([[[2.0, 2.0], [0.0, 1.0]]])
@@ -94,3 +95,27 @@ def test_masked_pixels_are_excluded(pair) -> None:
     masked = continuous_scores(fc, obs, mask=mask)
     cropped = continuous_scores(fc.isel(lat=slice(20, None)), obs.isel(lat=slice(20, None)))
     xr.testing.assert_allclose(masked, cropped)
+
+
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_correlations_match_scipy_on_masked_fields_with_ties(decimals) -> None:
+    fc, obs = rain_arrays(6, (30, 40), seed=9)
+    if decimals is not None:  # quantised rates: many ties among the positive values
+        fc, obs = np.round(fc, decimals), np.round(obs, decimals)
+    fc[1] = 0.0  # a dry forecast: the wet-pixel scores still exist
+    fc[2] = np.where(fc[2] > 0, 1.5, 0.0)  # two values only
+    rng = np.random.default_rng(4)
+    mask = rng.random(fc.shape) > 0.25
+    ds = continuous_scores(as_maps(fc), as_maps(obs), mask=as_maps(mask).drop_attrs())
+    wet = mask & ((fc >= 0.1) | (obs >= 0.1))
+    for i in range(fc.shape[0]):
+        for suffix, sel in (("", mask[i]), ("_wet", wet[i])):
+            f, o = fc[i][sel], obs[i][sel]
+            if np.ptp(f) == 0 or np.ptp(o) == 0:
+                assert np.isnan(ds["spearman" + suffix].values[i])
+                assert np.isnan(ds["pearson" + suffix].values[i])
+                continue
+            spearman = stats.spearmanr(f, o).statistic
+            pearson = stats.pearsonr(f, o).statistic
+            np.testing.assert_allclose(ds["spearman" + suffix].values[i], spearman, rtol=1e-12)
+            np.testing.assert_allclose(ds["pearson" + suffix].values[i], pearson, rtol=1e-10)

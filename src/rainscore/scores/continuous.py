@@ -16,12 +16,13 @@ References:
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from rainscore.scores.pairing import SPATIAL_DIMS, pair_fields
-from rainscore.scores.wetness import dryness, wet_pixels
+from rainscore.scores.wetness import Dryness, dryness, wet_pixels
 
 __all__ = ["CONTINUOUS_SCORES", "continuous_scores"]
 
@@ -39,125 +40,162 @@ CONTINUOUS_SCORES: dict[str, dict[str, str]] = {
 _RATIO_SCORES = ("rel_bias", "pearson", "spearman", "kge")
 
 
-def _is_constant(x: np.ndarray, sel: np.ndarray) -> np.ndarray:
-    """True for rows whose selected values are all equal (or that select nothing)."""
-    hi = np.where(sel, x, -np.inf).max(axis=1)
-    lo = np.where(sel, x, np.inf).min(axis=1)
-    return ~(hi > lo)
+@dataclass(frozen=True)
+class _SortedPositives:
+    """The valid positive values of each row of a ``(n, p)`` field, sorted, with their ties.
 
+    Rain fields are mostly zeros: the zeros form one tie group ranked apart, so only the
+    positive values need sorting, row by row.
 
-def _moments(
-    f: np.ndarray, o: np.ndarray, sel: np.ndarray, n: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Means, population variances and covariance of the selected pixels of each row."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_f = np.where(sel, f, 0.0).sum(axis=1) / n
-        mean_o = np.where(sel, o, 0.0).sum(axis=1) / n
-        df = np.where(sel, f - mean_f[:, None], 0.0)
-        do = np.where(sel, o - mean_o[:, None], 0.0)
-        var_f = np.einsum("ij,ij->i", df, df) / n
-        var_o = np.einsum("ij,ij->i", do, do) / n
-        cov = np.einsum("ij,ij->i", df, do) / n
-    return mean_f, mean_o, var_f, var_o, cov
-
-
-def _pearson(
-    f: np.ndarray,
-    o: np.ndarray,
-    sel: np.ndarray,
-    var_f: np.ndarray,
-    var_o: np.ndarray,
-    cov: np.ndarray,
-) -> np.ndarray:
-    """Pearson correlation from the moments; NaN where either field is constant."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.clip(cov / np.sqrt(var_f * var_o), -1.0, 1.0)
-    constant = _is_constant(f, sel) | _is_constant(o, sel)
-    return np.where(constant, np.nan, r)
-
-
-def _rank_order(x: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Per row, the indices that sort the valid positive values, truncated to the longest run.
-
-    Rain fields are mostly zeros: sorting only the positive values (the zeros form one tie
-    group, ranked apart) and keeping only the columns that hold a positive value in some row
-    is several times faster than ranking every pixel.
+    Attributes:
+        index: Flat indices (into the raveled field) of the valid positive values, by row
+            and then by increasing value.
+        row: The row of each.
+        starts: Positions in ``index`` where a run of equal values of one row starts.
+        run_length: The length of each run.
+        run: For each position in ``index``, the number of its run.
+        count: ``(n,)`` number of valid positive values of each row.
     """
-    positive = valid & (x > 0.0)
-    longest = int(np.count_nonzero(positive, axis=1).max(initial=0))
-    return np.argsort(np.where(positive, x, np.inf), axis=1)[:, :longest]
+
+    index: np.ndarray
+    row: np.ndarray
+    starts: np.ndarray
+    run_length: np.ndarray
+    run: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, valid: np.ndarray) -> _SortedPositives:
+        """Sort the valid positive values of each row of ``x``."""
+        n, p = x.shape
+        positive = valid & (x > 0.0)
+        parts = [np.zeros(0, dtype=np.int64)]
+        for i in range(n):
+            columns = np.flatnonzero(positive[i])
+            parts.append(i * p + columns[np.argsort(x[i, columns])])
+        index = np.concatenate(parts)
+        row = index // p
+        values = x.ravel()[index]
+        new_run = np.ones(index.size, dtype=bool)
+        np.not_equal(values[1:], values[:-1], out=new_run[1:])
+        new_run[1:] |= row[1:] != row[:-1]
+        starts = np.flatnonzero(new_run)
+        run_length = np.diff(starts, append=index.size)
+        run = np.cumsum(new_run) - 1
+        return cls(index, row, starts, run_length, run, np.bincount(row, minlength=n))
 
 
-def _average_ranks(x: np.ndarray, order: np.ndarray, sel: np.ndarray) -> np.ndarray:
-    """1-based ranks of ``x`` among the selected pixels of each row, ties averaged.
+def _average_ranks(
+    sorted_: _SortedPositives, sel: np.ndarray, n_sel: np.ndarray, *, all_valid: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """1-based ranks among the selected pixels of each row, ties given their average rank.
 
     Args:
-        x: ``(n, p)`` non-negative values.
-        order: :func:`_rank_order` of ``x`` for a validity mask that contains ``sel``.
+        sorted_: :class:`_SortedPositives` of the field for a validity mask containing ``sel``.
         sel: ``(n, p)`` selected pixels.
+        n_sel: ``(n,)`` number of selected pixels of each row.
+        all_valid: ``sel`` is the validity mask itself (every positive value is selected).
 
     Returns:
-        ``(n, p)`` ranks; values at unselected pixels are meaningless.
+        ``(n, p)`` ranks, 0 at the pixels that are not selected; and ``(n,)`` sums of the
+        squared ranks of each row. Ranks are multiples of 1/2, so both are exact.
     """
-    n, p = x.shape
-    m = order.shape[1]
-    zero = sel & (x == 0.0)
-    n_zero = np.count_nonzero(zero, axis=1)
-    zero_rank = ((n_zero + 1) / 2.0)[:, None]
-    if m == 0:
-        return np.where(zero, zero_rank, 0.0)
-    flat = (order + (np.arange(n) * p)[:, None]).ravel()
-    values = x.ravel()[flat]
-    chosen = (sel & (x > 0.0)).ravel()[flat]
-    # Ordinal rank among the selected positive values of the row, in sorted order.
-    ordinal = np.cumsum(chosen.reshape(n, m), axis=1).ravel()
-    tied = np.zeros(n * m, dtype=bool)
-    np.equal(values[1:], values[:-1], out=tied[1:])
-    tied[::m] = False
-    tied &= values > 0.0
-    if tied.any():
-        # Average ordinal rank of the selected members of each run of equal values.
-        starts = np.flatnonzero(~tied)
-        group = np.cumsum(~tied) - 1
-        size = np.add.reduceat(chosen.astype(np.int64), starts)
-        before = (ordinal - chosen)[starts]
-        ranked = (before + (size + 1) / 2.0)[group]
+    n = sel.shape[0]
+    # Rank of a selected positive value: the selected zeros of its row, the selected values
+    # of its row below its run, and the middle of the selected members of its run.
+    if all_valid:
+        chosen = None
+        n_positive = sorted_.count
+        before, size = sorted_.starts, sorted_.run_length
     else:
-        ranked = ordinal.astype(np.float64)
-    ranks = np.zeros(n * p)
-    ranks[flat] = (ranked.reshape(n, m) + n_zero[:, None]).ravel()
-    return np.where(zero, zero_rank, ranks.reshape(n, p))
+        chosen = sel.ravel()[sorted_.index].astype(np.float64)
+        n_positive = np.bincount(sorted_.row, weights=chosen, minlength=n)
+        before = (np.cumsum(chosen) - chosen)[sorted_.starts]
+        size = np.add.reduceat(chosen, sorted_.starts) if sorted_.starts.size else chosen[:0]
+    n_zero = n_sel - n_positive
+    zero_rank = (n_zero + 1) / 2.0
+    row_base = np.zeros(n)
+    row_base[1:] = np.cumsum(n_positive)[:-1]
+    middle = before + (size + 1.0) / 2.0 + (n_zero - row_base)[sorted_.row[sorted_.starts]]
+    value = middle[sorted_.run]
+    if chosen is not None:
+        value *= chosen
+    ranks = sel * zero_rank[:, None]
+    ranks.ravel()[sorted_.index] = value
+    squares = n_zero * zero_rank**2 + np.bincount(sorted_.row, weights=value * value, minlength=n)
+    return ranks, squares
+
+
+def _correlation(cov: np.ndarray, var_f: np.ndarray, var_o: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(cov / np.sqrt(var_f * var_o), -1.0, 1.0)
 
 
 def _scores_on(
-    f: np.ndarray, o: np.ndarray, sel: np.ndarray, rank_f: np.ndarray, rank_o: np.ndarray
+    f: np.ndarray,
+    o: np.ndarray,
+    err: np.ndarray,
+    abs_err: np.ndarray,
+    sel: np.ndarray,
+    sorted_f: _SortedPositives,
+    sorted_o: _SortedPositives,
+    *,
+    all_valid: bool,
 ) -> dict[str, np.ndarray]:
-    """All continuous scores over the selected pixels of each row."""
-    n = np.count_nonzero(sel, axis=1).astype(np.float64)
-    n[n == 0] = np.nan
-    mean_f, mean_o, var_f, var_o, cov = _moments(f, o, sel, n)
-    pearson = _pearson(f, o, sel, var_f, var_o, cov)
-    *_, rvar_f, rvar_o, rcov = _moments(rank_f, rank_o, sel, n)
+    """All continuous scores over the selected pixels of each row (``all_valid``: ``sel`` is
+    the validity mask)."""
+    count = np.count_nonzero(sel, axis=1)
+    weight = sel.astype(np.float64)
+    n = count.astype(np.float64)
+    n[count == 0] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        err = np.where(sel, f - o, 0.0)
-        sum_err = err.sum(axis=1)
+        mean_f = np.vecdot(weight, f) / n
+        mean_o = np.vecdot(weight, o) / n
+        df = f - mean_f[:, None]
+        df *= weight
+        do = o - mean_o[:, None]
+        do *= weight
+        var_f = np.vecdot(df, df) / n
+        var_o = np.vecdot(do, do) / n
+        cov = np.vecdot(df, do) / n
+        weighted_err = err * weight
+        sum_err = weighted_err.sum(axis=1)
         sum_o = mean_o * n
+
+        # Spearman: Pearson correlation of the ranks. Ranks are multiples of 1/2 with mean
+        # (n + 1) / 2, so their moments are exact whatever the order of summation.
+        rank_f, squares_f = _average_ranks(sorted_f, sel, count, all_valid=all_valid)
+        rank_o, squares_o = _average_ranks(sorted_o, sel, count, all_valid=all_valid)
+        centre = n * ((n + 1.0) / 2.0) ** 2
+        rank_var_f = (squares_f - centre) / n
+        rank_var_o = (squares_o - centre) / n
+        rank_cov = (np.vecdot(rank_f, rank_o) - centre) / n
+        # A field is constant over the selection exactly when its ranks are.
+        constant = ~(rank_var_f > 0.0) | ~(rank_var_o > 0.0)
+        pearson = np.where(constant, np.nan, _correlation(cov, var_f, var_o))
+        spearman = np.where(constant, np.nan, _correlation(rank_cov, rank_var_f, rank_var_o))
+
         alpha = np.sqrt(var_f / var_o)
         beta = mean_f / mean_o
         kge = 1.0 - np.sqrt((pearson - 1.0) ** 2 + (alpha - 1.0) ** 2 + (beta - 1.0) ** 2)
         return {
             "me": sum_err / n,
             "rel_bias": np.where(sum_o > 0.0, sum_err / sum_o, np.nan),
-            "mae": np.abs(err).sum(axis=1) / n,
-            "rmse": np.sqrt(np.einsum("ij,ij->i", err, err) / n),
+            "mae": np.vecdot(weight, abs_err) / n,
+            "rmse": np.sqrt(np.vecdot(weighted_err, err) / n),
             "pearson": pearson,
-            "spearman": _pearson(rank_f, rank_o, sel, rvar_f, rvar_o, rcov),
+            "spearman": spearman,
             "kge": np.where((mean_o > 0.0) & (var_o > 0.0), kge, np.nan),
         }
 
 
 def continuous_arrays(
-    forecast: np.ndarray, obs: np.ndarray, valid: np.ndarray, *, wet_threshold: float
+    forecast: np.ndarray,
+    obs: np.ndarray,
+    valid: np.ndarray,
+    *,
+    wet_threshold: float,
+    dry: Dryness | None = None,
 ) -> dict[str, np.ndarray]:
     """Continuous scores of ``(n_maps, n_pixels)`` arrays; see :func:`continuous_scores`.
 
@@ -166,21 +204,26 @@ def continuous_arrays(
         obs: Observed rain rates, 0 where invalid.
         valid: Validity of each pixel.
         wet_threshold: Rain rate (mm/h) from which a pixel is wet.
+        dry: The :func:`~rainscore.scores.wetness.dryness` of these arrays, if known.
 
     Returns:
         Arrays of shape ``(n_maps,)`` keyed by score name (``me``, ..., ``me_wet``, ...,
         ``n_valid``, ``n_wet``, ``both_dry``).
     """
     wet = wet_pixels(forecast, obs, valid, wet_threshold)
-    order_f = _rank_order(forecast, valid)
-    order_o = _rank_order(obs, valid)
+    if dry is None:
+        dry = dryness(forecast, obs, valid, wet_threshold=wet_threshold)
+    sorted_f = _SortedPositives.of(forecast, valid)
+    sorted_o = _SortedPositives.of(obs, valid)
+    err = forecast - obs
+    abs_err = np.abs(err)
     out: dict[str, np.ndarray] = {}
     for suffix, sel in (("", valid), ("_wet", wet)):
-        rank_f = _average_ranks(forecast, order_f, sel)
-        rank_o = _average_ranks(obs, order_o, sel)
-        for name, values in _scores_on(forecast, obs, sel, rank_f, rank_o).items():
+        scores = _scores_on(
+            forecast, obs, err, abs_err, sel, sorted_f, sorted_o, all_valid=sel is valid
+        )
+        for name, values in scores.items():
             out[name + suffix] = values
-    dry = dryness(forecast, obs, valid, wet_threshold=wet_threshold)
     for name in _RATIO_SCORES:
         out[name] = np.where(dry.both_dry, np.nan, out[name])
     out["n_valid"] = dry.n_valid
