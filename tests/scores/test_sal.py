@@ -7,7 +7,7 @@ import pytest
 
 from rainscore.scores import sal
 
-from .conftest import as_maps
+from .conftest import as_maps, rain_arrays
 
 DIAGONAL = np.hypot(10, 10)
 
@@ -88,3 +88,16 @@ def test_object_threshold_is_a_fraction_of_the_wet_quantile() -> None:
     values[0, 1, 0] = 0.05  # below the wet threshold: not in the quantile
     ds = sal(as_maps(values), as_maps(values), threshold_ratio=0.5, quantile=0.5)
     np.testing.assert_allclose(ds["object_threshold_obs"].values, [0.5 * 5.5])
+
+
+@pytest.mark.parametrize("q", [0.01, 0.3, 0.95, 1.0])
+def test_object_threshold_is_numpys_quantile_of_the_wet_pixels(q: float) -> None:
+    fc, obs = rain_arrays(8, (20, 30), seed=12)
+    obs[3] = 0.0  # no wet pixel: no threshold
+    obs[4] = np.round(obs[4])  # ties
+    mask = np.random.default_rng(5).random(obs.shape) > 0.3
+    ds = sal(as_maps(fc), as_maps(obs), mask=as_maps(mask).drop_attrs(), quantile=q)
+    for i in range(obs.shape[0]):
+        wet = obs[i][mask[i] & (obs[i] >= 0.1)]
+        expected = np.quantile(wet, q) / 15.0 if wet.size else np.nan
+        np.testing.assert_allclose(ds["object_threshold_obs"].values[i], expected, rtol=1e-15)

@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 
 from rainscore.scores.pairing import SPATIAL_DIMS, PairedFields, pair_fields
-from rainscore.scores.wetness import dryness
+from rainscore.scores.wetness import Dryness, dryness
 
 __all__ = [
     "CATEGORICAL_SCORES",
@@ -150,6 +150,7 @@ def categorical_arrays(
     thresholds: np.ndarray,
     wet_threshold: float,
     min_wet_fraction: float,
+    dry: Dryness | None = None,
 ) -> dict[str, np.ndarray]:
     """Counts, scores and dryness flags of ``(n_maps, n_pixels)`` arrays.
 
@@ -160,15 +161,18 @@ def categorical_arrays(
         thresholds: Event thresholds (mm/h).
         wet_threshold: Rain rate (mm/h) from which a pixel is wet.
         min_wet_fraction: Minimum wet fraction for a map's scores to count.
+        dry: The :func:`~rainscore.scores.wetness.dryness` of these arrays (with the same
+            ``min_wet_fraction``), if known.
 
     Returns:
         Counts and scores ``(n_maps, K)``; ``n_valid``, ``wet_fraction``, ``both_dry``,
         ``too_dry`` ``(n_maps,)``.
     """
     counts = contingency_arrays(forecast, obs, valid, thresholds=thresholds)
-    dry = dryness(
-        forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
-    )
+    if dry is None:
+        dry = dryness(
+            forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
+        )
     scores = scores_from_counts(*(counts[c] for c in CONTINGENCY_COUNTS))
     scored = dry.scored[:, None]
     out: dict[str, np.ndarray] = dict(counts)

@@ -43,7 +43,7 @@ import xarray as xr
 from scipy import ndimage
 
 from rainscore.scores.pairing import SPATIAL_DIMS, pair_fields
-from rainscore.scores.wetness import dryness
+from rainscore.scores.wetness import Dryness, dryness
 
 __all__ = ["SAL_SCORES", "sal"]
 
@@ -66,19 +66,24 @@ _STRUCTURE[1] = ndimage.generate_binary_structure(2, 1)
 
 
 def _row_quantile(values: np.ndarray, selected: np.ndarray, q: float) -> np.ndarray:
-    """``numpy.quantile`` (linear method) of the selected values of each row; NaN if none."""
-    n = np.count_nonzero(selected, axis=1)
-    ordered = np.sort(np.where(selected, values, np.inf), axis=1)
-    position = q * np.maximum(n - 1, 0)
-    lower = np.floor(position).astype(np.int64)
-    upper = np.minimum(lower + 1, np.maximum(n - 1, 0))
-    rows = np.arange(values.shape[0])
-    a = ordered[rows, np.minimum(lower, values.shape[1] - 1)]
-    b = ordered[rows, np.minimum(upper, values.shape[1] - 1)]
-    t = position - lower
-    with np.errstate(invalid="ignore"):
-        out = np.where(t >= 0.5, b - (b - a) * (1.0 - t), a + (b - a) * t)
-    return np.where(n > 0, out, np.nan)
+    """``numpy.quantile`` (linear method) of the selected values of each row; NaN if none.
+
+    Only the two order statistics around the quantile are needed: they come from a partial
+    sort (:func:`numpy.partition`) of each row's selected values.
+    """
+    out = np.full(values.shape[0], np.nan)
+    for i, (row, chosen) in enumerate(zip(values, selected, strict=True)):
+        sample = row[chosen]
+        if sample.size == 0:
+            continue
+        position = q * (sample.size - 1)
+        lower = int(np.floor(position))
+        upper = min(lower + 1, sample.size - 1)
+        ordered = np.partition(sample, (lower, upper))
+        a, b = ordered[lower], ordered[upper]
+        t = position - lower
+        out[i] = b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
+    return out
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ def sal_arrays(
     threshold_ratio: float,
     quantile: float,
     min_object_pixels: int,
+    dry: Dryness | None = None,
 ) -> dict[str, np.ndarray]:
     """SAL of ``(n_maps, ny, nx)`` arrays; see :func:`sal`.
 
@@ -167,6 +173,7 @@ def sal_arrays(
         threshold_ratio: Object threshold as a fraction of the wet-pixel quantile.
         quantile: Quantile of the wet pixels that sets the object threshold.
         min_object_pixels: Smallest object kept, in pixels.
+        dry: The :func:`~rainscore.scores.wetness.dryness` of these arrays, if known.
 
     Returns:
         Arrays of shape ``(n_maps,)`` keyed as :data:`SAL_SCORES`, plus ``n_valid`` and
@@ -197,7 +204,8 @@ def sal_arrays(
     width = nx - np.argmax(cols[:, ::-1], axis=1) - np.argmax(cols, axis=1)
     diagonal = np.where(rows.any(axis=1), np.hypot(height, width), np.nan)
 
-    dry = dryness(forecast, obs, valid, wet_threshold=wet_threshold)
+    if dry is None:
+        dry = dryness(forecast, obs, valid, wet_threshold=wet_threshold)
     with np.errstate(invalid="ignore", divide="ignore"):
         domain_mean = mass / np.concatenate([dry.n_valid, dry.n_valid])
         l1 = np.hypot(centre_y[:n] - centre_y[n:], centre_x[:n] - centre_x[n:]) / diagonal

@@ -67,7 +67,7 @@ def _chunk_columns(
         "too_dry": dry.too_dry,
     }
     if "continuous" in config.families:
-        cont = continuous_arrays(*flat, wet_threshold=config.wet_threshold)
+        cont = continuous_arrays(*flat, wet_threshold=config.wet_threshold, dry=dry)
         for name in CONTINUOUS_SCORES:
             columns[name] = cont[name]
         for name in CONTINUOUS_SCORES:
@@ -78,6 +78,7 @@ def _chunk_columns(
             thresholds=thresholds,
             wet_threshold=config.wet_threshold,
             min_wet_fraction=config.min_wet_fraction,
+            dry=dry,
         )
         for name in (*CATEGORICAL_SCORES, *CONTINGENCY_COUNTS):
             for k, t in enumerate(thresholds):
@@ -91,6 +92,7 @@ def _chunk_columns(
             windows=windows,
             wet_threshold=config.wet_threshold,
             min_wet_fraction=config.min_wet_fraction,
+            dry=dry,
         )
         for k, t in enumerate(thresholds):
             for j, w in enumerate(windows):
@@ -111,6 +113,7 @@ def _chunk_columns(
             threshold_ratio=config.sal_threshold_ratio,
             quantile=config.sal_quantile,
             min_object_pixels=config.sal_min_object_pixels,
+            dry=dry,
         )
         for name, column in _SAL_COLUMNS.items():
             columns[column] = objects[name]
