@@ -26,7 +26,7 @@ def _fields(n: int = 30, seed: int = 0) -> tuple[xr.DataArray, xr.DataArray, xr.
     return f, o, mask
 
 
-@pytest.mark.parametrize(("workers", "block_size"), [(1, 7), (2, 7), (2, 100)])
+@pytest.mark.parametrize(("workers", "block_size"), [(1, 7), (2, 7), (2, 100), (3, 4)])
 def test_blocks_and_processes_change_nothing(workers: int, block_size: int) -> None:
     f, o, mask = _fields()
     config = ScoreConfig(windows=(1, 3), thresholds=(0.5, 2.0))
@@ -41,3 +41,12 @@ def test_bad_worker_count() -> None:
     f, o, _ = _fields(n=3)
     with pytest.raises(ValueError, match="workers"):
         score_maps_parallel(f, o, workers=0)
+
+
+@pytest.mark.parametrize("bad_map", [0, 29])
+def test_an_error_in_any_block_reaches_the_caller(bad_map: int) -> None:
+    # Block 0 goes to the worker process, the last block to the calling process.
+    f, o, _ = _fields()
+    o[bad_map] = -1.0
+    with pytest.raises(ValueError, match="negative rain rate"):
+        score_maps_parallel(f, o, workers=2, block_size=7)
