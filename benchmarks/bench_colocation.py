@@ -6,20 +6,26 @@ rain (power-law spectrum, lognormal intensities, intermittency, advected and evo
 coverage made of 200 km radar circles with a blocked sector, and one radar out for a third
 of the frames. Then, on the same files, each method in a fresh process:
 
-- ``floor``: read and decode only (h5py read + gunzip, uint16 → float32 mm with NaN);
-- ``ours``: :func:`rainscore.colocate.colocate_radar` end to end, with the project's reader
-  :func:`rainscore.io.open_radar` (``ours[open_radar]``), with a lean reader that does
-  exactly the floor's read and decode (``ours[lean]``), and with 2 local processes;
-- ``ours-step``: the floor's read, then :class:`rainscore.grids.regrid.Regridder` (the
-  regridding step timed alone);
+- ``floor``: read and decode only (h5py read + gunzip, uint16 → float32 mm with NaN), the
+  whole file; ``floor[window]``: only the hyperslab of the file that holds the box's pixels
+  (:attr:`AreaWeights.window`, 829 × 864), which HDF5 decompresses in part. Both open the
+  file without HDF5's chunk cache, as :func:`rainscore.io.open_radar` does (each chunk is
+  read once; the cache only adds a copy); ``floor[cache]`` and ``floor[window,cache]`` keep
+  h5py's default cache, for comparison with earlier runs;
+- ``ours``: :func:`rainscore.colocate.colocate_radar` end to end: with the project's reader
+  :func:`rainscore.io.open_radar` (``ours[open_radar]``, reading the window of the box, the
+  default), the same reading whole files (``ours[open_radar-whole]``, ``read_window=False``),
+  with a lean reader that does exactly the floor's read and decode of the window
+  (``ours[lean]``), sequentially and in 2 local processes;
+- ``ours-step``: the floor's whole-file read, then :class:`rainscore.grids.regrid.Regridder`
+  (the regridding step timed alone);
 - ``rasterio``: ``rasterio.warp.reproject`` with average resampling onto the 0.1° box;
 - ``pyproj+bincount``: pixel centres transformed to lon/lat with pyproj at every frame,
   then ``np.bincount`` of the valid pixels into cells;
-- ``bincount-cached``: the same with the cell index of every pixel computed once.
-
-- ``floor[window]``, ``ours[window]``: the same, reading only the hyperslab of the file
-  that holds the box's pixels (:attr:`AreaWeights.window`), which HDF5 decompresses in
-  part.
+- ``bincount-cached``: the same with the cell index of every pixel computed once;
+- ``regrid-steps``: the regridding steps of ours (whole frame and window), rasterio (whole
+  frame and window) and cached bincount on the same frames, fresh from the reader, in
+  rotating order, so that the machine's load and cache state hit them alike.
 
 Every method accumulates the same half-hour means (rates in mm/h, mean over the frames valid
 at each cell), so the results are compared cell by cell with ours. Each method runs after
@@ -63,6 +69,7 @@ from rainscore.grids.regrid import AreaWeights
 
 GRID = METEOFRANCE_1KM
 GRID_JSON = json.dumps(GRID.to_dict())
+GRID_ID = GRID.grid_id
 BOX = DEFAULT_BOX
 START = dt.datetime(2023, 6, 1, 12, 0)
 NODATA = 65535
@@ -181,14 +188,15 @@ def _write_meteofrance(path: Path, raw: np.ndarray, end: dt.datetime) -> None:
 
 
 def read_decode(
-    path: str, window: tuple[slice, slice] | None = None
+    path: str, window: tuple[slice, slice] | None = None, *, chunk_cache: bool = False
 ) -> tuple[np.ndarray, np.datetime64]:
     """The floor: read the array (gunzip) and decode it to float32 mm with NaN.
 
     With ``window`` (rows, columns), only that hyperslab is read: HDF5 decompresses only
-    the chunks it touches.
+    the chunks it touches. ``chunk_cache=False`` opens the file without HDF5's chunk cache.
     """
-    with h5py.File(path, "r") as h5:
+    cache = {} if chunk_cache else {"rdcc_nbytes": 0}
+    with h5py.File(path, "r", **cache) as h5:
         dset = h5["dataset1/data1/data"]
         what = h5["dataset1/what"].attrs
         raw = dset[window] if window is not None else dset[...]
@@ -204,17 +212,21 @@ def read_decode(
 def lean_reader(path: str, window: tuple[slice, slice] | None = None) -> xr.DataArray:
     """The floor's read and decode, in the DataArray form the engine takes.
 
-    With ``window``, the frame is that window of the grid (its ``grid`` attribute says so):
-    the engine then uses the weights of the window grid, which it computes and caches.
+    With ``window``, the frame is that window of the grid: its ``grid`` attribute is the
+    window's, ``file_grid_id`` the whole file's (here assumed, not read: it is lean).
     """
     values, end = read_decode(path, window)
-    grid = GRID.window(*window) if window is not None else GRID
-    return xr.DataArray(
-        values,
-        dims=("y", "x"),
-        coords={"time": end},
-        attrs={"units": "mm", "accumulation_minutes": 5.0, "grid": json.dumps(grid.to_dict())},
-    )
+    attrs = {"units": "mm", "accumulation_minutes": 5.0, "grid": GRID_JSON}
+    if window is not None:
+        rows, cols = window
+        attrs["grid"] = _window_grid_json(rows.start, rows.stop, cols.start, cols.stop)
+        attrs["file_grid_id"] = GRID_ID
+    return xr.DataArray(values, dims=("y", "x"), coords={"time": end}, attrs=attrs)
+
+
+@functools.lru_cache(maxsize=8)
+def _window_grid_json(r0: int, r1: int, c0: int, c1: int) -> str:
+    return json.dumps(GRID.window(slice(r0, r1), slice(c0, c1)).to_dict())
 
 
 # --------------------------------------------------------------------------------- methods
@@ -268,52 +280,65 @@ def _manual(files: list[str], ends: list, make_step) -> dict:
 
 def _interleaved(files: list[str], cache_dir: str, repeat: int) -> dict:
     """The regridding steps of ours, rasterio and cached bincount on the same decoded frames,
-    in rotating order, so that the machine's load and cache state hit them alike.
+    in rotating order, so that the machine's load and cache state hit them alike. Whole
+    frames and windows of the box are read for each file (the window read evicts the whole
+    frame from the caches, as the next file's read does in a stream).
     """
+    window = _window(cache_dir)
     steps = {
-        "ours": _ours_step(cache_dir),
-        "rasterio": _rasterio_step(),
-        "bincount-cached": _cached_bincount_step(),
+        "ours": (_ours_step(cache_dir), False),
+        "ours[window]": (_ours_step(cache_dir, window), True),
+        "rasterio": (_rasterio_step(), False),
+        "rasterio[window]": (_rasterio_step(window), True),
+        "bincount-cached": (_cached_bincount_step(), False),
     }
     names = list(steps)
     times: dict[str, list[float]] = {name: [] for name in names}
     for k, path in enumerate(files * repeat):
-        values, _ = read_decode(path)
-        order = names[k % 3 :] + names[: k % 3]
-        for name in order:
+        frames = {False: read_decode(path)[0], True: read_decode(path, window)[0]}
+        shift = k % len(names)
+        for name in names[shift:] + names[:shift]:
+            step, windowed = steps[name]
+            values = frames[windowed]
             t0 = time.perf_counter()
-            steps[name](values)
+            step(values)
             times[name].append(time.perf_counter() - t0)
     # Hot: one frame regridded again and again (weights and frame stay in the caches), the
     # way a single-frame timing sees it.
     hot: dict[str, list[float]] = {name: [] for name in names}
-    values, _ = read_decode(files[len(files) // 2])
+    frames = {False: read_decode(files[len(files) // 2])[0]}
+    frames[True] = read_decode(files[len(files) // 2], window)[0]
     for name in names:
+        step, windowed = steps[name]
         for _ in range(30):
             t0 = time.perf_counter()
-            steps[name](values)
+            step(frames[windowed])
             hot[name].append(time.perf_counter() - t0)
     return {
         "seconds": 0.0,
+        "frames": len(files),
         **{f"{n}_ms_median": 1e3 * float(np.median(t)) for n, t in times.items()},
         **{f"{n}_ms_mean": 1e3 * float(np.mean(t)) for n, t in times.items()},
         **{f"{n}_ms_hot": 1e3 * float(np.median(t)) for n, t in hot.items()},
     }
 
 
-def _ours_step(cache_dir: str):
+def _ours_step(cache_dir: str, window: tuple[slice, slice] | None = None):
     weights = AreaWeights.cached(GRID, BOX, cache_dir=cache_dir)
+    if window is not None:
+        weights = weights.on_window(*window)
     regridder = weights.regridder()
     return lambda values: regridder.regrid(values)[0]
 
 
-def _rasterio_step():
+def _rasterio_step(window: tuple[slice, slice] | None = None):
     from rasterio.crs import CRS
     from rasterio.transform import from_origin
     from rasterio.warp import Resampling, reproject
 
+    grid = GRID if window is None else GRID.window(*window)
     src_crs, dst_crs = CRS.from_proj4(GRID.crs), CRS.from_epsg(4326)
-    src_transform = from_origin(GRID.x_min, GRID.y_max, GRID.dx, GRID.dy)
+    src_transform = from_origin(grid.x_min, grid.y_max, grid.dx, grid.dy)
     dst_transform = from_origin(BOX.lon_edges[0], BOX.lat_edges[-1], IMERG_RES, IMERG_RES)
 
     def step(values: np.ndarray) -> np.ndarray:
@@ -387,14 +412,14 @@ def _window(cache_dir: str) -> tuple[slice, slice]:
 
 def _engine(table: pd.DataFrame, cache_dir: str, reader: str, executor: str) -> dict:
     """The engine on the files; blocks of one half hour, to time them as they finish."""
-    config = ColocationConfig(executor=executor, workers=2, block_half_hours=1, progress=False)
-    read = {
-        "open_radar": None,
-        "lean": lean_reader,
-        "window": functools.partial(lean_reader, window=_window(cache_dir)),
-    }[reader]
-    if reader == "window":  # frames are on the window grid, not the inventory's
-        table = table.drop(columns=["grid_id", "grid"])
+    config = ColocationConfig(
+        executor=executor,
+        workers=2,
+        block_half_hours=1,
+        progress=False,
+        read_window=reader != "open_radar-whole",
+    )
+    read = {"open_radar": None, "open_radar-whole": None, "lean": lean_reader}[reader]
     t0 = time.perf_counter()
     stamps, parts, bad = [], [], 0
     for part in iter_colocation(table, BOX, cache_dir=cache_dir, config=config, reader=read):
@@ -432,10 +457,11 @@ def run_method(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
     runs = []
     for _ in range(1 if method == "pyproj+bincount" else repeat):
         if method.startswith("floor"):
-            window = _window(cache_dir) if method == "floor[window]" else None
+            window = _window(cache_dir) if "window" in method else None
+            cache = "cache" in method
             t0 = time.perf_counter()
             for path in files:
-                read_decode(path, window)
+                read_decode(path, window, chunk_cache=cache)
             runs.append({"seconds": time.perf_counter() - t0})
         elif method.startswith("ours["):
             runs.append(_engine(table, cache_dir, reader, executor))
@@ -464,19 +490,23 @@ def run_method(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
 
 METHODS = [
     "floor",
-    "ours[open_radar,sequential]",
-    "ours[lean,sequential]",
-    "ours[lean,processes]",
-    "ours[open_radar,processes]",
     "floor[window]",
-    "ours[window,sequential]",
-    "ours[window,processes]",
+    "ours[open_radar,sequential]",
+    "ours[open_radar-whole,sequential]",
+    "ours[lean,sequential]",
+    "ours[open_radar,processes]",
+    "ours[lean,processes]",
+    "floor[cache]",
+    "floor[window,cache]",
     "ours-step",
     "rasterio",
     "pyproj+bincount",
     "bincount-cached",
     "regrid-steps",
 ]
+REFERENCE = "ours[lean,sequential]"
+"""The rain every other result is compared with (the floor's decoding, then ours)."""
+WINDOWED = ("floor[window]", "floor[window,cache]", "ours[open_radar,", "ours[lean,")
 
 
 def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
@@ -489,12 +519,15 @@ def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int) -> dic
     return json.loads(line[len("RESULT ") :])
 
 
-def _compare(folder: Path, method: str, n_frames: int) -> dict | None:
+def _rain(folder: Path, method: str, n_frames: int) -> np.ndarray | None:
     path = folder / f"rain_{method}_{n_frames}.npy"
-    if not path.exists():
-        return None
-    ours = np.load(folder / f"rain_ours[lean,sequential]_{n_frames}.npy").astype(np.float64)
-    other = np.load(path).astype(np.float64)
+    return np.load(path).astype(np.float64) if path.exists() else None
+
+
+def _compare(folder: Path, method: str, n_frames: int, reference: str = REFERENCE) -> dict:
+    """How far ``method``'s half-hour rain is from ``reference``'s."""
+    ours = _rain(folder, reference, n_frames)
+    other = _rain(folder, method, n_frames)
     both = np.isfinite(ours) & np.isfinite(other)
     diff = np.abs(other - ours)[both]
     return {
@@ -502,6 +535,7 @@ def _compare(folder: Path, method: str, n_frames: int) -> dict | None:
         "mean_abs": float(diff.mean()),
         "rel_total": float(other[both].sum() / ours[both].sum() - 1.0),
         "only_one_valid": int((np.isfinite(ours) != np.isfinite(other)).sum()),
+        "identical": bool(np.array_equal(ours, other, equal_nan=True)),
     }
 
 
@@ -535,34 +569,45 @@ def run_all(args: argparse.Namespace, folder: Path) -> None:
         write_files(folder, args.frames).to_parquet(inventory)
         print(f"wrote {args.frames} files in {time.perf_counter() - t0:.1f} s to {folder}")
     t0 = time.perf_counter()
-    AreaWeights.cached(GRID, BOX, cache_dir=folder / "weights")
+    weights = AreaWeights.cached(GRID, BOX, cache_dir=folder / "weights")
     build = time.perf_counter() - t0
     size = sum(Path(p).stat().st_size for p in pd.read_parquet(inventory)["path"][: args.frames])
+    rows, cols = weights.window
     print(
         f"{args.frames} frames of {GRID.ny}x{GRID.nx}, {size / args.frames / 1e6:.2f} MB per file;"
-        f" weights built (or loaded) in {build:.1f} s; {os.cpu_count()} CPU cores; "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f" window of the box {rows.stop - rows.start}x{cols.stop - cols.start}; weights built "
+        f"(or loaded) in {build:.1f} s; {os.cpu_count()} CPU cores; load average "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
     results = {m: _in_subprocess(m, folder, args.frames, args.repeat) for m in METHODS}
-    results["floor (again)"] = _in_subprocess("floor", folder, args.frames, args.repeat)
+    for again in ("floor", "floor[window]"):
+        results[f"{again} (again)"] = _in_subprocess(again, folder, args.frames, args.repeat)
     quarter = max(12, args.frames // 4)
-    results[f"ours[lean,sequential] {quarter} frames"] = _in_subprocess(
-        "ours[lean,sequential]", folder, quarter, args.repeat
+    results[f"ours[open_radar,sequential] {quarter} frames"] = _in_subprocess(
+        "ours[open_radar,sequential]", folder, quarter, args.repeat
     )
     for r in results.values():
         r["ms_per_frame"] = 1e3 * r["seconds"] / r["frames"]
-    floor_ms = min(results["floor"]["ms_per_frame"], results["floor (again)"]["ms_per_frame"])
-    report(results, folder, args.frames, floor_ms)
+    floors = {
+        name: min(results[name]["ms_per_frame"], results[f"{name} (again)"]["ms_per_frame"])
+        for name in ("floor", "floor[window]")
+    }
+    report(results, folder, args.frames, floors)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
 
 
-def report(results: dict, folder: Path, n_frames: int, floor_ms: float) -> None:
+def _floor_of(name: str, floors: dict[str, float]) -> float:
+    """The floor a method is measured against: the window's for methods that read it."""
+    return floors["floor[window]" if name.startswith(WINDOWED) else "floor"]
+
+
+def report(results: dict, folder: Path, n_frames: int, floors: dict[str, float]) -> None:
     """Print the table and the goals."""
     print()
     header = (
-        f"{'method':34s} {'frames/s':>8s} {'ms/frame':>8s} {'x floor':>7s} "
+        f"{'method':38s} {'frames/s':>8s} {'ms/frame':>8s} {'x floor':>7s} "
         f"{'regrid ms mean/median':>21s} {'steady f/s':>10s} {'peak MiB':>8s} {'growth':>6s}"
     )
     print(header)
@@ -578,51 +623,75 @@ def report(results: dict, folder: Path, n_frames: int, floor_ms: float) -> None:
         )
         steady = f"{r['steady_fps']:10.1f}" if "steady_fps" in r else " " * 10
         print(
-            f"{name:34s} {1e3 / ms:8.1f} {ms:8.2f} {ms / floor_ms:7.2f} {regrid} {steady} "
-            f"{r['peak_rss_mib']:8.0f} {r['growth_mib']:6.0f}"
+            f"{name:38s} {1e3 / ms:8.1f} {ms:8.2f} {ms / _floor_of(name, floors):7.2f} {regrid} "
+            f"{steady} {r['peak_rss_mib']:8.0f} {r['growth_mib']:6.0f}"
         )
-    print()
     print(
-        "difference of the half-hour rain (mm/h) from ours[lean,sequential], cells valid in both:"
+        "x floor: over floor[window] for the methods that read the window of the box, over "
+        "floor (whole file) for the others"
     )
-    for name in results:
-        if name.startswith("ours[") and "frames" not in name and name != "ours[lean,sequential]":
-            print(f"  {name:32s} max {_max_difference(folder, name, n_frames):.1e}")
+    print()
+    print(f"difference of the half-hour rain (mm/h) from {REFERENCE}, cells valid in both:")
+    engine = [n for n in results if n.startswith("ours[") and "frames" not in n]
+    for name in [n for n in engine if n != REFERENCE]:
+        d = _compare(folder, name, n_frames)
+        print(f"  {name:36s} max {d['max_abs']:.1e}, identical: {d['identical']}")
     for name in ("ours-step", "rasterio", "pyproj+bincount", "bincount-cached"):
         d = _compare(folder, name, n_frames)
         print(
-            f"  {name:32s} max {d['max_abs']:.3f}, mean {d['mean_abs']:.4f}, domain total "
+            f"  {name:36s} max {d['max_abs']:.3f}, mean {d['mean_abs']:.4f}, domain total "
             f"{d['rel_total']:+.3%}, cells valid in only one: {d['only_one_valid']}"
         )
+    d = _compare(
+        folder, "ours[open_radar,sequential]", n_frames, "ours[open_radar-whole,sequential]"
+    )
+    print(f"window reads vs whole files, open_radar: identical: {d['identical']}")
 
     steps = results["regrid-steps"]
     print()
-    print(f"read floor (whole file): {floor_ms:.2f} ms/frame")
     print(
-        "regrid step alone, the three methods on the same frames in rotating order "
+        f"read floor: {floors['floor']:.2f} ms/frame (whole file), {floors['floor[window]']:.2f} "
+        "ms/frame (window of the box)"
+    )
+    print(
+        "regrid step alone, on the same frames in rotating order "
         f"({steps['frames']} frames x {steps['repeats']}, each fresh from the reader; "
         "hot: one frame 30 times):"
     )
     for stat in ("median", "mean", "hot"):
-        ours = steps[f"ours_ms_{stat}"]
-        rio = steps[f"rasterio_ms_{stat}"]
-        cached = steps[f"bincount-cached_ms_{stat}"]
-        print(
-            f"  {stat}: ours {ours:.2f} ms, rasterio {rio:.2f} ms ({rio / ours:.1f}x ours), "
-            f"bincount with a cached index (not area-exact) {cached:.2f} ms "
-            f"({cached / ours:.1f}x ours)"
-        )
+        for suffix in ("", "[window]"):
+            ours = steps[f"ours{suffix}_ms_{stat}"]
+            rio = steps[f"rasterio{suffix}_ms_{stat}"]
+            line = (
+                f"  {stat:6s} {'window' if suffix else 'whole':6s}: ours {ours:.2f} ms, rasterio "
+                f"{rio:.2f} ms ({rio / ours:.1f}x ours)"
+            )
+            if not suffix:
+                cached = steps[f"bincount-cached_ms_{stat}"]
+                line += (
+                    f", bincount with a cached index (not area-exact) {cached:.2f} ms "
+                    f"({cached / ours:.1f}x ours)"
+                )
+            print(line)
     pyproj = results["pyproj+bincount"]["regrid_ms_median"]
     print(f"  pyproj+bincount (separate run) median {pyproj:.0f} ms")
-    for name in ("ours[lean,sequential]", "ours[open_radar,sequential]"):
-        print(f"end to end, {name}: {results[name]['ms_per_frame'] / floor_ms:.2f}x the read floor")
+    for name in (
+        "ours[open_radar,sequential]",
+        "ours[lean,sequential]",
+        "ours[open_radar-whole,sequential]",
+    ):
+        ms = results[name]["ms_per_frame"]
+        print(
+            f"end to end, {name}: {ms:.2f} ms/frame, {ms / _floor_of(name, floors):.2f}x its "
+            f"read floor, {ms / floors['floor']:.2f}x the whole-file floor"
+        )
     small = next(n for n in results if n.endswith(" frames"))
     print(
-        f"peak memory growth, ours[lean,sequential]: {results[small]['growth_mib']:.0f} MiB "
-        f"({small.split()[-2]} frames) vs {results['ours[lean,sequential]']['growth_mib']:.0f} MiB"
-        f" ({n_frames} frames)"
+        f"peak memory growth, ours[open_radar,sequential]: {results[small]['growth_mib']:.0f} MiB "
+        f"({small.split()[-2]} frames) vs "
+        f"{results['ours[open_radar,sequential]']['growth_mib']:.0f} MiB ({n_frames} frames)"
     )
-    for reader in ("open_radar", "lean", "window"):
+    for reader in ("open_radar", "lean"):
         fps = results[f"ours[{reader},processes]"]["steady_fps"]
         ideal = 2 * results[f"ours[{reader},sequential]"]["steady_fps"]
         print(
@@ -630,13 +699,7 @@ def report(results: dict, folder: Path, n_frames: int, floor_ms: float) -> None:
             f"{TWO_YEARS_FRAMES / fps / 60:.0f} min at the measured steady {fps:.1f} frames/s of "
             f"2 processes; {TWO_YEARS_FRAMES / ideal / 60:.0f} min at twice the sequential rate"
         )
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
-
-
-def _max_difference(folder: Path, name: str, n_frames: int) -> float:
-    ours = np.load(folder / f"rain_ours[lean,sequential]_{n_frames}.npy").astype(np.float64)
-    other = np.load(folder / f"rain_{name}_{n_frames}.npy").astype(np.float64)
-    return float(np.nanmax(np.abs(other - ours)))
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -227,8 +227,8 @@ def pair_fields(
     f = np.where(valid, f, 0.0)
     o = np.where(valid, o, 0.0)
     for name, arr in (("forecast", f), ("obs", o)):
-        n_neg = int(np.count_nonzero(arr < 0.0))
-        if n_neg:
+        if arr.size and arr.min() < 0.0:
+            n_neg = int(np.count_nonzero(arr < 0.0))
             raise ValueError(
                 f"{name} has {n_neg} valid pixels with a negative rain rate "
                 f"(min {arr.min():.6g} {RAIN_RATE_UNITS}); rain rates must be >= 0"
