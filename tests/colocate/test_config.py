@@ -46,10 +46,11 @@ def test_half_hour_sums_by_hand():
     sums = HalfHourSums(2, (1, 2), frames_per_half_hour=6)
     sums.add(0, np.array([[1.0, np.nan]]), np.array([[1.0, 0.0]]))
     sums.add(0, np.array([[3.0, 5.0]]), np.array([[1.0, 0.5]]))
-    rain, fraction, n_frames = sums.compute()
+    rain, fraction, n_frames, n_valid = sums.compute()
     np.testing.assert_allclose(rain[0], [[2.0, 5.0]])  # cell 2: only the frame valid there
     np.testing.assert_allclose(fraction[0], [[2 / 6, 0.5 / 6]])  # 4 frames missing: 0
     assert np.isnan(rain[1]).all()
     np.testing.assert_array_equal(fraction[1], 0.0)
     np.testing.assert_array_equal(n_frames, [2, 0])
+    np.testing.assert_array_equal(n_valid, [[[2, 1]], [[0, 0]]])  # per cell: frames averaged
     assert rain.dtype == fraction.dtype == np.float32

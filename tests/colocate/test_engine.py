@@ -80,6 +80,11 @@ def test_rain_uses_only_the_frames_valid_at_each_cell(series, box, grid, tmp_pat
     np.testing.assert_allclose(fraction[4], 0.5)  # (3 × 1 + 3 × 0) / 6
     assert np.all((fraction[3] > 0.5) & (fraction[3] < 1.0))
     assert ds.n_frames.values[0] == 6
+    n_valid = ds.n_valid_frames[0].values
+    np.testing.assert_array_equal(n_valid[:3], 6)  # every frame valid in the south
+    np.testing.assert_array_equal(n_valid[4], 3)  # rain[4] is the mean of three frames
+    assert ds.n_valid_frames.dims == ("time", "lat", "lon")
+    assert ds.attrs["crs"] == "EPSG:4326"
 
 
 def test_missing_and_bad_files_count_as_missing_frames(series, box, tmp_path):
@@ -327,3 +332,21 @@ def test_a_window_reader_must_name_the_file_grid(series, box, tmp_path):
         reader=forgetful,
     )
     assert "gave no 'file_grid_id' attribute" in result.bad_frames[0].error
+
+
+def test_impossible_values_are_counted_per_half_hour_and_never_averaged(
+    series, box, grid, tmp_path
+):
+    centre = (grid.ny // 2, grid.nx // 2)
+    for k in range(1, 13):  # two half hours of 0.1 mm frames (1.2 mm/h)
+        field = np.full(grid.shape, 0.1)
+        if k == 2:
+            field[centre[0] : centre[0] + 2, centre[1] : centre[1] + 2] = 30.0  # 360 mm/h
+        if k == 9:
+            field[centre] = 26.0  # 312 mm/h
+        series.add(minutes(5 * k), field)
+    ds = run(series.inventory(), box, tmp_path).dataset
+    assert ds["n_impossible"].values.tolist() == [4, 1]
+    assert ds["n_impossible"].dims == ("time",)
+    np.testing.assert_allclose(ds.rain.values, 1.2, rtol=1e-5)  # masked, not averaged
+    assert float(ds.valid_fraction.min()) < 1.0  # the masked pixels lower the cover

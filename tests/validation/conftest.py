@@ -26,6 +26,7 @@ def make_gridded(
     return xr.Dataset(
         {name: (("time", "lat", "lon"), data, {"units": units})},
         coords={"time": times, **box.coords()},
+        attrs={"crs": "EPSG:4326"},
     )
 
 

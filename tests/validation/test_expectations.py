@@ -34,6 +34,15 @@ def test_wrong_box_and_units_fail_with_offending_values(make_gridded) -> None:
     assert units.dataset == "imerg_cube"
 
 
+def test_missing_or_other_crs_fails(make_gridded) -> None:
+    for attrs, offending in (({}, "<no crs attribute>"), ({"crs": "EPSG:3035"}, "EPSG:3035")):
+        ds = make_gridded()
+        ds.attrs = attrs
+        _, failures = _run(ds)
+        crs = [f for f in failures if "column='crs'" in f.check]
+        assert len(crs) == 1 and crs[0].offending == [offending]
+
+
 def test_irregular_time_axis_fails(make_gridded) -> None:
     ds = make_gridded(n_time=6)
     times = pd.DatetimeIndex(ds.time.values)

@@ -42,17 +42,24 @@ class HalfHourSums:
         self._fraction[k] += valid_fraction
         self.n_frames[k] += 1
 
-    def compute(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def compute(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The half-hour fields.
 
         Returns:
-            ``(rain, valid_fraction, n_frames)``: ``rain`` (float32, mm/h) is the mean over
-            the frames valid at each cell of their rates, NaN where none is;
-            ``valid_fraction`` (float32) is the sum of the frames' valid fractions over
+            ``(rain, valid_fraction, n_frames, n_valid_frames)``: ``rain`` (float32, mm/h)
+            is the mean over the frames valid at each cell of their rates, NaN where none
+            is; ``valid_fraction`` (float32) is the sum of the frames' valid fractions over
             ``frames_per_half_hour`` (a missing frame counts 0); ``n_frames`` (int16) the
-            frames added to each half hour.
+            frames added to each half hour; ``n_valid_frames`` (int16, per half hour and
+            cell) how many of them were valid at the cell, i.e. how many frames ``rain``
+            averages.
         """
         with np.errstate(invalid="ignore", divide="ignore"):
             rain = np.where(self._n_valid > 0, self._rate / self._n_valid, np.nan)
         fraction = self._fraction / self.frames_per_half_hour
-        return rain.astype(np.float32), fraction.astype(np.float32), self.n_frames.copy()
+        return (
+            rain.astype(np.float32),
+            fraction.astype(np.float32),
+            self.n_frames.copy(),
+            self._n_valid.copy(),
+        )

@@ -103,6 +103,8 @@ class BlockResult:
     rain: np.ndarray
     valid_fraction: np.ndarray
     n_frames: np.ndarray
+    n_valid_frames: np.ndarray
+    n_impossible: np.ndarray
     bad_frames: list[BadFrame] = field(default_factory=list)
     n_files: int = 0
 
@@ -284,9 +286,10 @@ class _Frames:
             )
         return da, plan.regridder
 
-    def read(self, file: RadarFile) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    def read(self, file: RadarFile) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], int]:
         """The (half-hour index, rate, valid fraction) of each of the file's frames that
-        falls in the block. Raises on anything wrong with the file.
+        falls in the block, and the reader's count of impossible values (its
+        ``n_impossible`` attribute, 0 if absent). Raises on anything wrong with the file.
         """
         task, config = self.task, self.task.config
         da, regridder = self._load(file)
@@ -321,7 +324,7 @@ class _Frames:
             out.append((int(index), mean * factor, fraction))
         for end in ends:
             self._seen[end] = file.path
-        return out
+        return out, int(da.attrs.get("n_impossible", 0))
 
 
 def describe(path: str, err: BaseException) -> str:
@@ -347,9 +350,10 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
     sums = HalfHourSums(len(task.times), task.box.shape, config.frames_per_half_hour)
     frames = _Frames(task)
     bad: list[BadFrame] = []
+    n_impossible = np.zeros(len(task.times), dtype=np.int64)
     for file in task.files:
         try:
-            regridded = frames.read(file)
+            regridded, impossible = frames.read(file)
         except MemoryError:
             raise
         except Exception as err:  # a raw file may fail in any way; it must not stop the run
@@ -360,14 +364,19 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
         else:
             for k, rate, fraction in regridded:
                 sums.add(k, rate, fraction)
+            if regridded and impossible:
+                # A multi-frame file's count goes to the half hour of its first frame here.
+                n_impossible[regridded[0][0]] += impossible
         if on_file is not None:
             on_file()
-    rain, fraction, n_frames = sums.compute()
+    rain, fraction, n_frames, n_valid_frames = sums.compute()
     return BlockResult(
         times=task.times,
         rain=rain,
         valid_fraction=fraction,
         n_frames=n_frames,
+        n_valid_frames=n_valid_frames,
+        n_impossible=n_impossible,
         bad_frames=bad,
         n_files=len(task.files),
     )

@@ -18,6 +18,11 @@ Conventions (see ``docs/colocation.md``):
 - ``n_frames``: frames read for the half hour (0 to ``frames_per_half_hour``); files that
   could not be used are recorded in :attr:`ColocationResult.bad_frames` and count as
   missing.
+- ``n_valid_frames``: per cell, how many of those frames were valid at the cell, i.e. how
+  many frames ``rain`` is the mean of (a radar out for part of the half hour lowers it
+  only where that radar was needed).
+- ``n_impossible``: pixels of the half hour's files that the reader masked as physically
+  impossible (its ``n_impossible`` attribute; over the window read, for window reads).
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ from rainscore.colocate.block import (
 from rainscore.colocate.config import ColocationConfig
 from rainscore.colocate.executors import run_blocks
 from rainscore.colocate.pairing import HALF_HOUR, as_utc_naive, half_hours, paired_half_hour
-from rainscore.grids.imerg import Box
+from rainscore.grids.imerg import IMERG_CRS, Box
 from rainscore.grids.projected import ProjectedGrid
 
 logger = logging.getLogger(__name__)
@@ -185,6 +190,24 @@ def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.D
                 result.n_frames,
                 {"units": "1", "long_name": "number of radar frames read in the half hour"},
             ),
+            "n_impossible": (
+                ("time",),
+                result.n_impossible,
+                {
+                    "units": "1",
+                    "long_name": "radar pixels of the half hour's files masked as physically "
+                    "impossible (above max_rate) by the reader",
+                },
+            ),
+            "n_valid_frames": (
+                dims,
+                result.n_valid_frames,
+                {
+                    "units": "1",
+                    "long_name": "number of the half hour's radar frames valid at the cell "
+                    "(the frames that rain averages)",
+                },
+            ),
         },
         coords={
             "time": (
@@ -199,6 +222,7 @@ def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.D
             "frames_per_half_hour": config.frames_per_half_hour,
             "frame_minutes": config.frame_minutes,
             "box": json.dumps(box.to_dict()),
+            "crs": IMERG_CRS,
         },
     )
 
@@ -239,6 +263,8 @@ def iter_colocation(
             rain=np.zeros((0, *box.shape), np.float32),
             valid_fraction=np.zeros((0, *box.shape), np.float32),
             n_frames=np.zeros(0, np.int16),
+            n_valid_frames=np.zeros((0, *box.shape), np.int16),
+            n_impossible=np.zeros(0, np.int64),
         )
         yield ColocationResult(_to_dataset(empty, box, config))
         return
@@ -306,4 +332,11 @@ def colocate_radar(
     bad = [b for p in parts for b in p.bad_frames]
     if bad:
         logger.warning("%d radar file(s) could not be used; see bad_frames", len(bad))
+    impossible = int(dataset["n_impossible"].sum())
+    if impossible:
+        logger.warning(
+            "%d radar pixel(s) in %d half hour(s) were above max_rate and masked; see n_impossible",
+            impossible,
+            int((dataset["n_impossible"] > 0).sum()),
+        )
     return ColocationResult(dataset, bad)

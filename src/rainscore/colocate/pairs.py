@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from rainscore.grids.imerg import IMERG_CRS
 from rainscore.params import dataclass_from_params
 
 #: IMERG quality fields carried into the pairs when present (normalised names).
@@ -30,7 +31,8 @@ class MaskConfig:
 
     Attributes:
         min_valid_fraction: Smallest radar valid fraction of the cell over the half hour.
-        min_frames: Fewest radar frames in the half hour.
+        min_frames: Fewest radar frames of the half hour valid at the cell (the frames its
+            radar rain is the mean of); with the default 6, every 5-minute frame.
     """
 
     min_valid_fraction: float = 0.5
@@ -49,18 +51,33 @@ def pair_imerg_radar(
 
     The two must already be aligned on the box's cells (checked before: identical lat/lon);
     times are the intersection of both axes. ``mask`` is True where the cell is scored:
-    IMERG and radar finite, ``valid_fraction >= min_valid_fraction`` and ``n_frames >=
-    min_frames``.
+    IMERG and radar finite, ``valid_fraction >= min_valid_fraction`` and ``n_valid_frames >=
+    min_frames`` (per cell: the radar mean covers at least that many frames, so a half hour
+    with a radar out for a frame is not scored where that radar was needed).
 
     Args:
         imerg_cube: The IMERG cube (``precipitation`` and quality fields).
-        radar_on_imerg: Radar on the IMERG grid (``rain``, ``valid_fraction``, ``n_frames``).
+        radar_on_imerg: Radar on the IMERG grid (``rain``, ``valid_fraction``, ``n_frames``,
+            ``n_valid_frames``).
         mask: Scoring-mask parameters.
 
     Returns:
-        Pairs with ``imerg``, ``radar`` (mm/h), ``valid_fraction``, ``n_frames``, ``mask`` and
-        the IMERG quality fields.
+        Pairs with ``imerg``, ``radar`` (mm/h), ``valid_fraction``, ``n_frames``,
+        ``n_valid_frames``, ``mask`` and the IMERG quality fields.
+
+    Raises:
+        ValueError: If the grids differ, or ``radar_on_imerg`` lacks a variable.
     """
+    missing = [
+        name
+        for name in ("rain", "valid_fraction", "n_frames", "n_valid_frames")
+        if name not in radar_on_imerg
+    ]
+    if missing:
+        raise ValueError(
+            f"radar_on_imerg lacks {missing}: it was written by another version of the "
+            "colocation; rerun `kedro run --pipelines=colocation`"
+        )
     imerg, radar = xr.align(imerg_cube, radar_on_imerg, join="inner", exclude=())
     if (
         imerg.sizes["lat"] != imerg_cube.sizes["lat"]
@@ -71,7 +88,7 @@ def pair_imerg_radar(
         imerg["precipitation"].notnull()
         & radar["rain"].notnull()
         & (radar["valid_fraction"] >= mask.min_valid_fraction)
-        & (radar["n_frames"] >= mask.min_frames)
+        & (radar["n_valid_frames"] >= mask.min_frames)
     )
     pairs = xr.Dataset(
         {
@@ -81,6 +98,7 @@ def pair_imerg_radar(
             "radar": radar["rain"].assign_attrs(long_name="radar rain rate", units="mm/h"),
             "valid_fraction": radar["valid_fraction"],
             "n_frames": radar["n_frames"],
+            "n_valid_frames": radar["n_valid_frames"],
             "mask": scored.transpose("time", "lat", "lon").assign_attrs(
                 long_name="cell is scored",
                 min_valid_fraction=mask.min_valid_fraction,
@@ -97,7 +115,7 @@ def pair_imerg_radar(
             "imerg_product": imerg_cube.attrs.get("product", ""),
             "imerg_version": imerg_cube.attrs.get("version", ""),
             "imerg_source_root": imerg_cube.attrs.get("source_root", ""),
-            "crs": "EPSG:4326",
+            "crs": IMERG_CRS,
             "n_scored_cells": int(np.asarray(scored.sum())),
         }
     )

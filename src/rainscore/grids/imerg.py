@@ -15,6 +15,8 @@ import numpy as np
 import xarray as xr
 
 IMERG_RES = 0.1
+IMERG_CRS = "EPSG:4326"
+"""The CRS of the IMERG grid (and of every dataset on it): lon/lat on WGS 84."""
 IMERG_NLON = 3600
 IMERG_NLAT = 1800
 COORD_DECIMALS = 6

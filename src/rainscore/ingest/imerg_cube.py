@@ -13,6 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.grids import Box
+from rainscore.grids.imerg import IMERG_CRS
 from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
 from rainscore.ingest.parallel import map_files
@@ -164,7 +165,7 @@ def build_imerg_cube(
             "title": "IMERG half-hourly fields over the analysis box",
             "product": product,
             "version": ",".join(sorted({info.version for _, info in by_time.values()})),
-            "crs": "EPSG:4326",
+            "crs": IMERG_CRS,
             "box": json.dumps(box.to_dict()),
             "variables_requested": json.dumps(list(variables) if variables else None),
             "source_root": os.path.commonpath(used) if used else "",

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rainscore.grids.imerg import IMERG_RES, Box
+from rainscore.grids.imerg import IMERG_CRS, IMERG_RES, Box
+from rainscore.scores.table import parse_score_column
 from rainscore.validation.checks import RATE_UNITS, Failure
 
 
@@ -38,6 +39,7 @@ DEFAULT_RANGES: dict[str, ValueRange] = {
     "ir_influence": ValueRange(0.0, 100.0),
     "valid_fraction": ValueRange(0.0, 1.0),
     "n_frames": ValueRange(0.0, 6.0),
+    "n_valid_frames": ValueRange(0.0, 6.0),
     "pmw_age_forward": ValueRange(0.0, 1e6),
 }
 
@@ -93,7 +95,7 @@ def grid_summary(obj: xr.Dataset, *, name: str, variable: str) -> pd.DataFrame:
                 "lat_step": float(np.round(np.diff(lat).mean(), 9)) if lat.size > 1 else np.nan,
                 "lon_step": float(np.round(np.diff(lon).mean(), 9)) if lon.size > 1 else np.nan,
                 "coord_dtype": f"{lat.dtype}/{lon.dtype}",
-                "crs": str(obj.attrs.get("crs", "EPSG:4326")),
+                "crs": str(obj.attrs.get("crs", "<no crs attribute>")),
                 "units": str(obj[variable].attrs.get("units", "")),
             }
         ]
@@ -154,7 +156,7 @@ def grid_suite(config: ExpectationConfig):
     suite.add_expectation(
         e.ExpectColumnValuesToBeInSet(column="coord_dtype", value_set=["float64/float64"])
     )
-    suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="crs", value_set=["EPSG:4326"]))
+    suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="crs", value_set=[IMERG_CRS]))
     suite.add_expectation(e.ExpectColumnValuesToBeInSet(column="units", value_set=[RATE_UNITS]))
     return suite
 
@@ -317,8 +319,8 @@ SCORE_RANGES: dict[str, tuple[float, float]] = {
 
 
 def _score_prefix(column: str) -> str:
-    base = column.split("_t")[0] if "_t" in column and column[0] != "_" else column
-    return base[: -len("_wet")] if base.endswith("_wet") else base
+    """The score a column holds, without threshold, window and ``_wet``: its range key."""
+    return parse_score_column(column).score.removesuffix("_wet")
 
 
 def map_scores_suite(table: pd.DataFrame, *, target: str, min_target_defined: float):
