@@ -156,3 +156,18 @@ def test_neighbourhood_fractions_by_hand() -> None:
     assert f[1, 1] == pytest.approx(1 / 8)
     assert f[2, 2] == pytest.approx(1 / 9)
     assert f[3, 3] == 0.0
+
+
+def test_local_error_settings_follow_the_target_score() -> None:
+    from rainscore.analysis import local_error_settings
+
+    assert local_error_settings("fss_t0.5_w9") == (0.5, 9)
+    assert local_error_settings("fss_t0.5_w9", threshold=0.5, window=9) == (0.5, 9)
+    assert local_error_settings("csi_t1.0", window=5) == (1.0, 5)
+    assert local_error_settings("pearson", threshold=2.0, window=3) == (2.0, 3)
+    with pytest.raises(ValueError, match=r"local_error.window is 5 but the target score"):
+        local_error_settings("fss_t0.5_w9", window=5)
+    with pytest.raises(ValueError, match=r"'csi_t1.0' has no window: set scoring.local_error"):
+        local_error_settings("csi_t1.0")
+    with pytest.raises(ValueError, match="positive odd integer"):
+        local_error_settings("pearson", threshold=1.0, window=4)

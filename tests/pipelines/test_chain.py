@@ -8,6 +8,7 @@ import pytest
 from kedro.runner import SequentialRunner
 
 from rainscore.pipeline_registry import register_pipelines
+from rainscore.scores import parse_score_column
 from rainscore.validation import ValidationError
 
 
@@ -97,7 +98,9 @@ def test_colocation_and_scoring(project) -> None:
     for column in ("fss_t1.0_w5", "csi_t1.0", "pearson", "sal_s", "pmw_age_mean", "true_regime"):
         assert column in scores
     local = catalog.load("local_error_maps")
-    assert local["local_fraction_error"].attrs["window"] == 5
+    target = parse_score_column(local.attrs["target_score"])  # from conf/base
+    assert (local.attrs["threshold"], local.attrs["window"]) == (target.threshold, target.window)
+    assert local["local_fraction_error"].attrs["window"] == target.window
     finite = local["local_fraction_error"].values[np.isfinite(local["local_fraction_error"].values)]
     assert finite.min() >= -1.0
     assert finite.max() <= 1.0

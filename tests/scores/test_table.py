@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from rainscore.scores import (
     ScoreConfig,
     categorical_scores,
     continuous_scores,
     fss,
+    parse_score_column,
     sal,
     score_column,
     score_maps,
@@ -56,6 +58,7 @@ def test_families_select_columns(pair) -> None:
         "wet_fraction",
         "both_dry",
         "too_dry",
+        "no_data",
         "sal_s",
         "sal_a",
         "sal_l",
@@ -73,7 +76,7 @@ def test_default_table_has_every_family(pair) -> None:
     columns = score_maps(fc, obs).columns
     for name in ("me", "kge_wet", "ets_t5.0", "fss_t2.0_w15", "fss_uniform_t0.5", "sal_l"):
         assert name in columns
-    assert len(columns) == 5 + 14 + 10 * 5 + 25 + 3 * 5 + 9
+    assert len(columns) == 6 + 14 + 10 * 5 + 25 + 3 * 5 + 9
 
 
 def test_column_names() -> None:
@@ -108,3 +111,48 @@ def test_score_maps_needs_time_lat_lon(pair) -> None:
     fc, obs = pair
     with pytest.raises(ValueError, match="time, lat, lon"):
         score_maps(fc.isel(time=0), obs.isel(time=0))
+
+
+def test_maps_without_valid_pixels_are_no_data_not_dry() -> None:
+    rng = np.random.default_rng(3)
+    f = rng.gamma(0.5, 2.0, size=(3, 12, 16))
+    o = rng.gamma(0.5, 2.0, size=(3, 12, 16))
+    f[1], o[1] = 0.0, 0.0  # a dry map
+    mask = np.ones(f.shape, bool)
+    mask[2] = False  # no radar at all
+    dims = ("time", "lat", "lon")
+    coords = {"time": pd.date_range("2024-01-01", periods=3, freq="30min")}
+    table = score_maps(
+        xr.DataArray(f, dims=dims, coords=coords),
+        xr.DataArray(o, dims=dims, coords=coords),
+        mask=xr.DataArray(mask, dims=dims, coords=coords),
+    )
+    assert table["no_data"].tolist() == [False, False, True]
+    assert table["both_dry"].tolist() == [False, True, False]
+    scores = table.drop(columns=["n_valid", "n_wet", "both_dry", "too_dry", "no_data"])
+    counts = ("hits", "misses", "false_alarms", "correct_negatives", "sal_n_objects")
+    numeric = scores.select_dtypes("number").columns.difference(
+        [c for c in scores if c.startswith(counts)]
+    )
+    assert table.loc[table.index[2], numeric].isna().all()  # every score of a no-data map
+    assert (table.loc[table.index[2], [c for c in scores if c.startswith(counts)]] == 0).all()
+    assert np.isfinite(table["mae"].iloc[1])  # a dry map keeps its (zero) absolute error
+
+
+@pytest.mark.parametrize(
+    ("column", "parsed"),
+    [
+        ("fss_t1.0_w5", ("fss", 1.0, 5)),
+        ("fss_uniform_t0.5", ("fss_uniform", 0.5, None)),
+        ("csi_t10.0", ("csi", 10.0, None)),
+        ("skilful_scale_t2.0", ("skilful_scale", 2.0, None)),
+        ("pearson_wet", ("pearson_wet", None, None)),
+        ("rel_bias", ("rel_bias", None, None)),
+        ("sal_threshold_obs", ("sal_threshold_obs", None, None)),
+        ("too_dry", ("too_dry", None, None)),
+    ],
+)
+def test_parse_score_column_inverts_score_column(column, parsed) -> None:
+    result = parse_score_column(column)
+    assert tuple(result) == parsed
+    assert score_column(*result) == column

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from rainscore.grids import METEOFRANCE_1KM, imerg_global_lat, imerg_global_lon
 from rainscore.atomic import atomic_path
+from rainscore.grids import METEOFRANCE_1KM, imerg_global_lat, imerg_global_lon
 from rainscore.synthetic.imerg_file import VARIABLES, imerg_filename
 
 RADAR_NAME = re.compile(r"MFRADAR_LAMEEAU_5MIN_1KM_(\d{12})\.h5")

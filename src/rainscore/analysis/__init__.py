@@ -12,7 +12,7 @@ from rainscore.analysis.descriptive import (
     recommend_target,
 )
 from rainscore.analysis.features import FeatureConfig, map_features, matching_truth
-from rainscore.analysis.local_error import local_error_maps
+from rainscore.analysis.local_error import local_error_maps, local_error_settings
 
 __all__ = [
     "Analysis",
@@ -22,6 +22,7 @@ __all__ = [
     "analysis_markdown",
     "describe_scores",
     "local_error_maps",
+    "local_error_settings",
     "map_features",
     "matching_truth",
     "recommend_target",

@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rainscore.params import dataclass_from_params
+from rainscore.scores.table import parse_score_column
 
 #: Covariates that describe satellite presence: a useful target score depends on them.
 PRESENCE_COVARIATES = ("pmw_age_mean", "pmw_coverage", "ir_influence_mean", "quality_index_mean")
@@ -90,7 +91,7 @@ class AnalysisConfig:
 
 def _family(score: str) -> str:
     """Score name without threshold/window suffixes (``fss_t1.0_w5`` → ``fss``)."""
-    return score.split("_t")[0]
+    return parse_score_column(score).score
 
 
 @dataclass

@@ -14,9 +14,10 @@ Conventions, the same in every function:
   never change a score.
 - **Events** are rain rates ``>= threshold`` (categorical scores, FSS, SAL objects).
 - **Wet** pixels are valid with **either** field ``>= wet_threshold`` (0.1 mm/h).
-- **Both-dry maps** (no wet pixel) are flagged ``both_dry`` and get NaN for every ratio
-  score (relative bias, correlations, KGE, all categorical, FSS and SAL scores), never a
-  silent 0. Any score whose denominator is 0 is NaN.
+- **Both-dry maps** (valid pixels, none wet) are flagged ``both_dry`` and get NaN for every
+  ratio score (relative bias, correlations, KGE, all categorical, FSS and SAL scores), never a
+  silent 0. Any score whose denominator is 0 is NaN. Maps with no valid pixel are flagged
+  ``no_data`` (not ``both_dry``) and every score of them is NaN.
 - **Near-dry maps**: categorical and FSS scores need ``wet_fraction >= min_wet_fraction``
   (0.01 by default); below it they are NaN and the map is flagged ``too_dry``.
 - **FSS windows** are odd squares truncated at the map border and at invalid pixels:
@@ -36,17 +37,19 @@ from rainscore.scores.neighbourhood import fss
 from rainscore.scores.object_based import sal
 from rainscore.scores.pairing import SPATIAL_DIMS, check_pair
 from rainscore.scores.parallel import score_maps_parallel
-from rainscore.scores.table import score_column, score_maps
+from rainscore.scores.table import ScoreColumn, parse_score_column, score_column, score_maps
 
 __all__ = [
     "FAMILIES",
     "SPATIAL_DIMS",
     "ContingencyAccumulator",
+    "ScoreColumn",
     "ScoreConfig",
     "categorical_scores",
     "check_pair",
     "continuous_scores",
     "fss",
+    "parse_score_column",
     "sal",
     "score_column",
     "score_maps",

@@ -225,7 +225,7 @@ def continuous_arrays(
         for name, values in scores.items():
             out[name + suffix] = values
     for name in _RATIO_SCORES:
-        out[name] = np.where(dry.both_dry, np.nan, out[name])
+        out[name] = np.where(dry.no_wet_pixel, np.nan, out[name])
     out["n_valid"] = dry.n_valid
     out["n_wet"] = dry.n_wet
     out["both_dry"] = dry.both_dry

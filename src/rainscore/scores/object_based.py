@@ -217,7 +217,7 @@ def sal_arrays(
         "location_l1": l1,
         "location_l2": l2,
     }
-    out = {k: np.where(dry.both_dry, np.nan, v) for k, v in out.items()}
+    out = {k: np.where(dry.no_wet_pixel, np.nan, v) for k, v in out.items()}
     out.update(
         n_objects_forecast=objects.n_objects[:n],
         n_objects_obs=objects.n_objects[n:],

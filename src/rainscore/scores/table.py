@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -14,7 +17,7 @@ from rainscore.scores.object_based import sal_arrays
 from rainscore.scores.pairing import MAPS_PER_CHUNK, SPATIAL_DIMS, pair_fields
 from rainscore.scores.wetness import dryness
 
-__all__ = ["score_column", "score_maps"]
+__all__ = ["ScoreColumn", "parse_score_column", "score_column", "score_maps"]
 
 _SAL_COLUMNS = {
     "structure": "sal_s",
@@ -48,6 +51,41 @@ def score_column(score: str, threshold: float | None = None, window: int | None 
     return name
 
 
+class ScoreColumn(NamedTuple):
+    """A column name of the score table taken apart (:func:`parse_score_column`)."""
+
+    score: str
+    threshold: float | None
+    window: int | None
+
+
+_COLUMN = re.compile(r"(?P<score>.+?)(?:_t(?P<threshold>\d+(?:\.\d+)?))?(?:_w(?P<window>\d+))?")
+
+
+def parse_score_column(column: str) -> ScoreColumn:
+    """The inverse of :func:`score_column`: ``fss_t1.0_w5`` → ``("fss", 1.0, 5)``.
+
+    Only a ``_t`` followed by a number is a threshold and only a final ``_w`` followed by an
+    integer a window, so ``sal_threshold_obs`` or ``rel_bias_wet`` are plain score names.
+
+    Args:
+        column: A column name of the score table.
+
+    Returns:
+        The score name (with its ``_wet`` suffix if any), threshold (mm/h) and window (cells),
+        ``None`` where the name has none.
+    """
+    match = _COLUMN.fullmatch(column)
+    if match is None:  # only the empty string
+        raise ValueError(f"{column!r} is not a score column name")
+    threshold, window = match["threshold"], match["window"]
+    return ScoreColumn(
+        match["score"],
+        float(threshold) if threshold is not None else None,
+        int(window) if window is not None else None,
+    )
+
+
 def _chunk_columns(
     forecast: np.ndarray, obs: np.ndarray, valid: np.ndarray, config: ScoreConfig
 ) -> dict[str, np.ndarray]:
@@ -65,6 +103,7 @@ def _chunk_columns(
         "wet_fraction": dry.wet_fraction,
         "both_dry": dry.both_dry,
         "too_dry": dry.too_dry,
+        "no_data": dry.no_data,
     }
     if "continuous" in config.families:
         cont = continuous_arrays(*flat, wet_threshold=config.wet_threshold, dry=dry)
@@ -132,7 +171,8 @@ def score_maps(
 
     Columns (for thresholds ``t`` and windows ``w`` of ``config``):
 
-    - flags: ``n_valid``, ``n_wet``, ``wet_fraction``, ``both_dry``, ``too_dry``;
+    - flags: ``n_valid``, ``n_wet``, ``wet_fraction``, ``both_dry``, ``too_dry``,
+      ``no_data`` (no valid pixel: every score NaN);
     - continuous (:func:`~rainscore.scores.continuous_scores`): ``me``, ``rel_bias``,
       ``mae``, ``rmse``, ``pearson``, ``spearman``, ``kge`` and the same with ``_wet``;
     - categorical (:func:`~rainscore.scores.categorical_scores`): ``pod_t{t}``,

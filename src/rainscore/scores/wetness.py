@@ -2,7 +2,9 @@
 
 A pixel is *wet* when it is valid and **either** field is ``>= wet_threshold`` (the union of
 the forecast and observed rain areas, as in the "single conditioning" of pysteps). A map is
-*both dry* when it has no wet pixel: ratio scores are then undefined and get NaN, never 0.
+*both dry* when it has valid pixels but no wet one: ratio scores are then undefined and get
+NaN, never 0. A map with no valid pixel at all is *no data* (not both dry: nothing says it was
+dry), and every score of it is NaN.
 A map is *too dry* when it has wet pixels but fewer than ``min_wet_fraction`` of its valid
 pixels are wet: categorical and FSS scores of such a map are NaN too, because a handful of
 pixels makes them noise.
@@ -42,8 +44,9 @@ class Dryness:
         n_valid: Number of valid pixels.
         n_wet: Number of wet pixels (either field ``>= wet_threshold``).
         wet_fraction: ``n_wet / n_valid`` (NaN where no pixel is valid).
-        both_dry: No wet pixel in either field (also True where no pixel is valid).
-        too_dry: Not both dry, but ``wet_fraction < min_wet_fraction``.
+        both_dry: Valid pixels, but no wet pixel in either field.
+        too_dry: Wet pixels, but ``wet_fraction < min_wet_fraction``.
+        no_data: No valid pixel.
     """
 
     n_valid: np.ndarray
@@ -51,11 +54,17 @@ class Dryness:
     wet_fraction: np.ndarray
     both_dry: np.ndarray
     too_dry: np.ndarray
+    no_data: np.ndarray
+
+    @property
+    def no_wet_pixel(self) -> np.ndarray:
+        """Maps without a wet pixel (both dry or no data): their ratio scores are NaN."""
+        return self.n_wet == 0
 
     @property
     def scored(self) -> np.ndarray:
-        """Maps whose categorical and FSS scores count (neither both dry nor too dry)."""
-        return ~(self.both_dry | self.too_dry)
+        """Maps whose categorical and FSS scores count (wet pixels, and not too dry)."""
+        return ~(self.no_wet_pixel | self.too_dry)
 
 
 def dryness(
@@ -84,6 +93,7 @@ def dryness(
     n_wet = np.count_nonzero(wet, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         wet_fraction = np.where(n_valid > 0, n_wet / np.maximum(n_valid, 1), np.nan)
-    both_dry = n_wet == 0
-    too_dry = ~both_dry & (wet_fraction < min_wet_fraction)
-    return Dryness(n_valid, n_wet, wet_fraction, both_dry, too_dry)
+    no_data = n_valid == 0
+    both_dry = (n_wet == 0) & ~no_data
+    too_dry = (n_wet > 0) & (wet_fraction < min_wet_fraction)
+    return Dryness(n_valid, n_wet, wet_fraction, both_dry, too_dry, no_data)

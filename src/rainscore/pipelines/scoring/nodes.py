@@ -16,6 +16,7 @@ from rainscore.analysis import (
     analysis_markdown,
     describe_scores,
     local_error_maps,
+    local_error_settings,
     map_features,
     matching_truth,
 )
@@ -54,11 +55,17 @@ def join_scores_and_features(scores: pd.DataFrame, features: pd.DataFrame) -> pd
 
 
 def compute_local_errors(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> xr.Dataset:
-    """Per-pixel U-Net targets at the target threshold and window."""
-    params = scoring["local_error"]
-    return local_error_maps(
-        colocated_pairs, threshold=float(params["threshold"]), window=int(params["window"])
+    """Per-pixel U-Net targets at the threshold and window of the target score."""
+    target = scoring["target_score"]
+    params = scoring.get("local_error") or {}
+    unknown = set(params) - {"threshold", "window"}
+    if unknown:
+        raise ValueError(f"unknown keys in scoring.local_error: {sorted(unknown)}")
+    threshold, window = local_error_settings(
+        target, threshold=params.get("threshold"), window=params.get("window")
     )
+    maps = local_error_maps(colocated_pairs, threshold=threshold, window=window)
+    return maps.assign_attrs(target_score=target)
 
 
 def validate_scores(map_scores: pd.DataFrame, scoring: dict[str, Any]) -> tuple[dict, str]:
