@@ -19,7 +19,7 @@ def test_from_dict_takes_the_parameters():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"lag_minute": 30}, r"Unknown colocation parameters \['lag_minute'\]"),
+        ({"lag_minute": 30}, r"Unknown colocation.engine parameters \['lag_minute'\]"),
         ({"executor": "threads"}, "executor must be one of"),
         ({"frames_per_half_hour": 7}, "must divide 30 minutes, got 7"),
         ({"lag_minutes": 7}, r"multiple of the frame length \(5 min\), got 7"),

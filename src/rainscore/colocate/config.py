@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from rainscore.params import dataclass_from_params
 
 EXECUTORS = ("sequential", "processes", "dask")
 HALF_HOUR_MINUTES = 30
@@ -91,11 +93,4 @@ class ColocationConfig:
         Raises:
             ValueError: For an unknown key or an invalid value.
         """
-        params = dict(params or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(params) - known
-        if unknown:
-            raise ValueError(
-                f"Unknown colocation parameters {sorted(unknown)}; known: {sorted(known)}"
-            )
-        return cls(**params)
+        return dataclass_from_params(cls, params, section="colocation.engine")
