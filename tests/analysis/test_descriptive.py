@@ -88,3 +88,10 @@ def test_report_and_figures() -> None:
     assert f"Recommended by the rule: **{analysis.recommendation['score']}**" in md
     assert "differs from the recommendation" in md
     assert "![correlation](figures/correlation.png)" in md
+
+
+def test_wet_variants_share_the_direction_and_range_of_their_score() -> None:
+    config = AnalysisConfig()
+    assert config.is_skill("pearson_wet") and config.is_bounded("pearson_wet")
+    assert not config.is_skill("rmse_wet") and not config.is_bounded("rmse_wet")
+    assert config.is_skill("fss_t0.5_w9") and config.is_bounded("fss_t0.5_w9")

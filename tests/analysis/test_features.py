@@ -171,3 +171,7 @@ def test_local_error_settings_follow_the_target_score() -> None:
         local_error_settings("csi_t1.0")
     with pytest.raises(ValueError, match="positive odd integer"):
         local_error_settings("pearson", threshold=1.0, window=4)
+    with pytest.raises(ValueError, match="positive odd integer"):
+        local_error_settings("pearson", threshold=1.0, window=True)
+    with pytest.raises(ValueError, match="positive rate"):
+        local_error_settings("pearson", threshold=0.0, window=3)

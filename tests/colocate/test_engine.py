@@ -225,6 +225,29 @@ def test_a_multi_frame_file_is_split_between_half_hours(series, box, tmp_path):
     assert str(path).endswith(".h5")
 
 
+def multi_frame_reader_with_impossible(path: str) -> xr.DataArray:
+    """:func:`multi_frame_reader` whose file had 7 impossible values (a count per file)."""
+    return multi_frame_reader(path).assign_attrs(n_impossible=7)
+
+
+@pytest.mark.parametrize("block_half_hours", [1, 48])
+def test_a_multi_frame_file_counts_its_impossible_values_once(
+    series, box, tmp_path, block_half_hours
+):
+    series.add(minutes(25), 0.0)  # frames ending 12:25, 12:30 (half hour 12:00), 12:35
+    inventory = series.inventory()
+    inventory["end_time"] = pd.Timestamp(minutes(35))
+    inventory["start_time"] = pd.Timestamp(minutes(20))
+    ds = colocate_radar(
+        inventory,
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(block_half_hours=block_half_hours, progress=False),
+        reader=multi_frame_reader_with_impossible,
+    ).dataset
+    assert ds.n_impossible.values.tolist() == [7, 0]  # at its first frame, whatever the blocks
+
+
 def window_reader(path: str, window: tuple[slice, slice]) -> xr.DataArray:
     """The file's frame cropped to ``window``, georeferenced as that window of its grid."""
     full = open_radar(path)

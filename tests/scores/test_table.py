@@ -150,6 +150,7 @@ def test_maps_without_valid_pixels_are_no_data_not_dry() -> None:
         ("rel_bias", ("rel_bias", None, None)),
         ("sal_threshold_obs", ("sal_threshold_obs", None, None)),
         ("too_dry", ("too_dry", None, None)),
+        ("csi_t1e-05", ("csi", 1e-05, None)),
     ],
 )
 def test_parse_score_column_inverts_score_column(column, parsed) -> None:

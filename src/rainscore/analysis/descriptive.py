@@ -90,8 +90,9 @@ class AnalysisConfig:
 
 
 def _family(score: str) -> str:
-    """Score name without threshold/window suffixes (``fss_t1.0_w5`` → ``fss``)."""
-    return parse_score_column(score).score
+    """Score name without threshold, window and ``_wet`` (``fss_t1.0_w5`` → ``fss``,
+    ``pearson_wet`` → ``pearson``): what decides its direction and range."""
+    return parse_score_column(score).score.removesuffix("_wet")
 
 
 @dataclass

@@ -49,7 +49,14 @@ def local_error_settings(
             )
         chosen.append(value)
     threshold_value, window_value = float(chosen[0]), chosen[1]
-    if int(window_value) != window_value or int(window_value) < 1 or int(window_value) % 2 == 0:
+    if not np.isfinite(threshold_value) or threshold_value <= 0:
+        raise ValueError(f"local error threshold must be a positive rate, got {chosen[0]}")
+    if (
+        isinstance(window_value, bool)
+        or int(window_value) != window_value
+        or int(window_value) < 1
+        or int(window_value) % 2 == 0
+    ):
         raise ValueError(f"local error window must be a positive odd integer, got {window_value}")
     return threshold_value, int(window_value)
 

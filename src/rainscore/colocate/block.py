@@ -286,10 +286,14 @@ class _Frames:
             )
         return da, plan.regridder
 
-    def read(self, file: RadarFile) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], int]:
+    def read(
+        self, file: RadarFile
+    ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], tuple[int, int] | None]:
         """The (half-hour index, rate, valid fraction) of each of the file's frames that
-        falls in the block, and the reader's count of impossible values (its
-        ``n_impossible`` attribute, 0 if absent). Raises on anything wrong with the file.
+        falls in the block, and ``(half-hour index, count)`` of the reader's impossible
+        values (its ``n_impossible`` attribute) if the file's first frame is in the block
+        (a file read by several blocks is counted once), else None. Raises on anything
+        wrong with the file.
         """
         task, config = self.task, self.task.config
         da, regridder = self._load(file)
@@ -324,7 +328,11 @@ class _Frames:
             out.append((int(index), mean * factor, fraction))
         for end in ends:
             self._seen[end] = file.path
-        return out, int(da.attrs.get("n_impossible", 0))
+        first = int(np.argmin(ends))
+        counted = None
+        if 0 <= k[first] < len(task.times):
+            counted = (int(k[first]), int(da.attrs.get("n_impossible", 0)))
+        return out, counted
 
 
 def describe(path: str, err: BaseException) -> str:
@@ -364,9 +372,8 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
         else:
             for k, rate, fraction in regridded:
                 sums.add(k, rate, fraction)
-            if regridded and impossible:
-                # A multi-frame file's count goes to the half hour of its first frame here.
-                n_impossible[regridded[0][0]] += impossible
+            if impossible is not None:  # the whole file's count, at its first frame
+                n_impossible[impossible[0]] += impossible[1]
         if on_file is not None:
             on_file()
     rain, fraction, n_frames, n_valid_frames = sums.compute()

@@ -22,7 +22,9 @@ Conventions (see ``docs/colocation.md``):
   many frames ``rain`` is the mean of (a radar out for part of the half hour lowers it
   only where that radar was needed).
 - ``n_impossible``: pixels of the half hour's files that the reader masked as physically
-  impossible (its ``n_impossible`` attribute; over the window read, for window reads).
+  impossible (its ``n_impossible`` attribute, over what was read: the box's window, or the
+  whole raster with ``read_window=False``); a multi-frame file counts once, at its first
+  frame's half hour.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ class ColocationResult:
     """Radar on the IMERG grid, and the radar files that could not be used.
 
     Attributes:
-        dataset: ``rain`` (mm/h) and ``valid_fraction`` (time, lat, lon), ``n_frames``
-            (time).
+        dataset: ``rain`` (mm/h), ``valid_fraction`` and ``n_valid_frames`` (time, lat,
+            lon); ``n_frames`` and ``n_impossible`` (time).
         bad_frames: ``(path, error)`` of every file that was skipped.
     """
 
@@ -195,8 +197,9 @@ def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.D
                 result.n_impossible,
                 {
                     "units": "1",
-                    "long_name": "radar pixels of the half hour's files masked as physically "
-                    "impossible (above max_rate) by the reader",
+                    "long_name": "radar pixels of the half hour's files (as read: the box's "
+                    "window or the whole raster) masked as physically impossible (above "
+                    "max_rate) by the reader",
                 },
             ),
             "n_valid_frames": (

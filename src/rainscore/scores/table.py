@@ -59,7 +59,9 @@ class ScoreColumn(NamedTuple):
     window: int | None
 
 
-_COLUMN = re.compile(r"(?P<score>.+?)(?:_t(?P<threshold>\d+(?:\.\d+)?))?(?:_w(?P<window>\d+))?")
+_COLUMN = re.compile(
+    r"(?P<score>.+?)(?:_t(?P<threshold>\d+(?:\.\d+)?(?:e[+-]?\d+)?))?(?:_w(?P<window>\d+))?"
+)
 
 
 def parse_score_column(column: str) -> ScoreColumn:
