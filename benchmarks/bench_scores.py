@@ -31,7 +31,6 @@ from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
-from scipy.special import ndtri  # noqa: E402
 
 from rainscore.scores import (  # noqa: E402
     FAMILIES,
@@ -39,36 +38,14 @@ from rainscore.scores import (  # noqa: E402
     score_maps,
     score_maps_parallel,
 )
+from rainscore.synthetic.map_pairs import rain_map_pairs  # noqa: E402
 
 TWO_YEARS = 35_040  # half-hourly maps
 
 
 def rain_maps(n_maps: int, seed: int, shape: tuple[int, int] = (72, 104)) -> tuple[np.ndarray, ...]:
-    """Seeded forecast/observation pairs ``(n_maps, ny, nx)`` in mm/h."""
-    rng = np.random.default_rng(seed)
-    ny, nx = shape
-    k = np.hypot(np.fft.fftfreq(ny)[:, None], np.fft.rfftfreq(nx)[None, :])
-    k[0, 0] = 1.0
-    spectrum = k**-1.6
-    spectrum[0, 0] = 0.0
-
-    def gaussian_field() -> np.ndarray:
-        z = np.fft.irfft2(np.fft.rfft2(rng.standard_normal((n_maps, ny, nx))) * spectrum, s=shape)
-        z -= z.mean(axis=(1, 2), keepdims=True)
-        return z / z.std(axis=(1, 2), keepdims=True)
-
-    z_obs = gaussian_field()
-    rho = rng.uniform(0.5, 0.95, (n_maps, 1, 1))
-    z_fc = rho * z_obs + np.sqrt(1.0 - rho**2) * gaussian_field()
-    shifts = rng.integers(-3, 4, (n_maps, 2))
-    z_fc = np.stack([np.roll(z, tuple(s), axis=(0, 1)) for z, s in zip(z_fc, shifts, strict=True)])
-    cut = ndtri(1.0 - rng.uniform(0.05, 0.5, (n_maps, 1, 1)))
-    mu = rng.uniform(-1.0, 0.5, (n_maps, 1, 1))
-    sigma = rng.uniform(0.6, 1.2, (n_maps, 1, 1))
-    obs = np.where(z_obs > cut, np.exp(mu + sigma * (z_obs - cut)), 0.0)
-    noise = rng.lognormal(0.0, 0.3, z_fc.shape)
-    fc = np.where(z_fc > cut, np.exp(mu + sigma * (z_fc - cut)) * noise, 0.0)
-    return fc, obs
+    """Seeded forecast/observation pairs ``(n_maps, ny, nx)`` in mm/h (the tests' maps)."""
+    return rain_map_pairs(n_maps, shape, seed=seed)
 
 
 def as_maps(values: np.ndarray) -> xr.DataArray:
