@@ -51,6 +51,7 @@ class AnalysisConfig:
     """
 
     candidates: tuple[str, ...] = (
+        "fss_t0.5_w9",
         "fss_t1.0_w5",
         "csi_t1.0",
         "ets_t1.0",
