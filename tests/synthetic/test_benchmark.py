@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -13,15 +11,12 @@ from rainscore.synthetic import SyntheticWorld, WorldConfig
 pytestmark = pytest.mark.slow
 
 
-def test_default_demo_world_fits_its_budget(tmp_path):
-    world = SyntheticWorld(WorldConfig())
-    t0 = time.perf_counter()
-    manifest = world.write(tmp_path, progress=False)
-    seconds = time.perf_counter() - t0
+def test_default_demo_world_fits_its_size_budget(tmp_path):
+    # Its time is measured by benchmarks/bench_synthetic.py, not asserted here.
+    manifest = SyntheticWorld(WorldConfig()).write(tmp_path, progress=False)
     counts = manifest["kind"].value_counts()
     assert counts["radar"] == 864 and counts["imerg"] == 144
     assert manifest["bytes"].sum() <= 500e6
-    assert seconds <= 120.0, f"demo world written in {seconds:.0f} s"
 
 
 def test_long_record_wet_fraction_is_plausible_for_france():
