@@ -175,3 +175,11 @@ def test_local_error_settings_follow_the_target_score() -> None:
         local_error_settings("pearson", threshold=1.0, window=True)
     with pytest.raises(ValueError, match="positive rate"):
         local_error_settings("pearson", threshold=0.0, window=3)
+
+
+def test_local_error_parameters_refuse_unknown_keys() -> None:
+    from rainscore.analysis import LocalErrorConfig
+
+    assert LocalErrorConfig.from_dict(None) == LocalErrorConfig()
+    with pytest.raises(ValueError, match=r"Unknown scoring.local_error parameters \['windw'\]"):
+        LocalErrorConfig.from_dict({"windw": 5})

@@ -12,12 +12,17 @@ from rainscore.analysis.descriptive import (
     recommend_target,
 )
 from rainscore.analysis.features import FeatureConfig, map_features, matching_truth
-from rainscore.analysis.local_error import local_error_maps, local_error_settings
+from rainscore.analysis.local_error import (
+    LocalErrorConfig,
+    local_error_maps,
+    local_error_settings,
+)
 
 __all__ = [
     "Analysis",
     "AnalysisConfig",
     "FeatureConfig",
+    "LocalErrorConfig",
     "analysis_figures",
     "analysis_markdown",
     "describe_scores",

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
+from rainscore.params import dataclass_from_params
 from rainscore.scores.neighbourhood import neighbourhood_fractions
 from rainscore.scores.table import parse_score_column
+
+
+@dataclass(frozen=True)
+class LocalErrorConfig:
+    """``scoring.local_error``: threshold (mm/h) and window (cells) for target scores that
+    have none (see :func:`local_error_settings`); ``None`` follows the target."""
+
+    threshold: float | None = None
+    window: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> LocalErrorConfig:
+        """Build from parameters (unknown keys are an error)."""
+        return dataclass_from_params(cls, d, section="scoring.local_error")
 
 
 def local_error_settings(

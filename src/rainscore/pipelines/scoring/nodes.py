@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from rainscore.analysis import (
     AnalysisConfig,
     FeatureConfig,
+    LocalErrorConfig,
     analysis_figures,
     analysis_markdown,
     describe_scores,
@@ -57,12 +58,9 @@ def join_scores_and_features(scores: pd.DataFrame, features: pd.DataFrame) -> pd
 def compute_local_errors(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> xr.Dataset:
     """Per-pixel U-Net targets at the threshold and window of the target score."""
     target = scoring["target_score"]
-    params = scoring.get("local_error") or {}
-    unknown = set(params) - {"threshold", "window"}
-    if unknown:
-        raise ValueError(f"unknown keys in scoring.local_error: {sorted(unknown)}")
+    params = LocalErrorConfig.from_dict(scoring.get("local_error"))
     threshold, window = local_error_settings(
-        target, threshold=params.get("threshold"), window=params.get("window")
+        target, threshold=params.threshold, window=params.window
     )
     maps = local_error_maps(colocated_pairs, threshold=threshold, window=window)
     return maps.assign_attrs(target_score=target)
