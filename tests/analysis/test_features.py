@@ -183,3 +183,22 @@ def test_local_error_parameters_refuse_unknown_keys() -> None:
     assert LocalErrorConfig.from_dict(None) == LocalErrorConfig()
     with pytest.raises(ValueError, match=r"Unknown scoring.local_error parameters \['windw'\]"):
         LocalErrorConfig.from_dict({"windw": 5})
+
+
+def test_a_map_without_data_has_no_rain_features() -> None:
+    """A map with no scoreable cell is unknown, not dry: its rain features are missing."""
+    pairs = _pairs()
+    pairs["mask"].values[1] = False
+    f = map_features(pairs)
+    second = f.iloc[1]
+    assert second["n_valid"] == 0
+    assert np.isnan(second["rain_area_km2"])
+    assert np.isnan(second["n_rain_objects"])
+    assert np.isnan(second["mean_object_area_km2"])
+    assert np.isnan(second["wet_fraction_radar"])
+    assert np.isnan(second["pmw_coverage"])
+    assert pd.isna(second["sensors_present"])  # missing, not "" (no sensor)
+    first = f.iloc[0]  # the map with data keeps its values
+    assert first["n_rain_objects"] == 2
+    assert first["rain_area_km2"] == pytest.approx(3 * 87.5, rel=0.02)
+    assert first["sensors_present"] == "8"

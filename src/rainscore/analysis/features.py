@@ -10,6 +10,9 @@ Conventions:
   ``convective_threshold`` (5 mm/h by default: at 0.1° and 30 minutes, convective cores are
   smoothed well below the 10 mm/h used at 1 km);
 - rain objects are 8-connected wet radar cells; ``rain_area_km2`` is the wet radar area;
+  ``n_rain_objects`` is a float count so that it can be missing;
+- a map without any scoreable cell (``n_valid == 0``) is unknown, not dry: every feature
+  computed from its cells is missing (NaN; ``sensors_present`` is null), never 0 or ``""``;
 - PMW statistics use ``mw_source > 0`` (a passive-microwave observation in this half hour)
   and ``pmw_age_forward`` (minutes since the last one; NaN where unknown is left out);
 - ``hour`` is the UTC hour of the start of the half hour (0.0, 0.5, …, 23.5);
@@ -111,10 +114,11 @@ def map_features(
         feats["convective_fraction"] = np.where(
             n_radar_wet > 0, conv.sum(axis=(1, 2)) / np.maximum(n_radar_wet, 1), np.nan
         )
-        feats["rain_area_km2"] = (radar_wet * cell_km2).sum(axis=(1, 2))
+        has_data = n_valid > 0
+        feats["rain_area_km2"] = np.where(has_data, (radar_wet * cell_km2).sum(axis=(1, 2)), np.nan)
         labels, _ = ndimage.label(radar_wet, structure=_structure_2d_in_time())
         n_objects = np.array([np.unique(labels[t][labels[t] > 0]).size for t in range(len(labels))])
-        feats["n_rain_objects"] = n_objects
+        feats["n_rain_objects"] = np.where(has_data, n_objects, np.nan)
         feats["mean_object_area_km2"] = np.where(
             n_objects > 0, feats["rain_area_km2"] / np.maximum(n_objects, 1), np.nan
         )
@@ -125,6 +129,8 @@ def map_features(
             feats["sensors_present"] = np.array(
                 [
                     ",".join(str(int(c)) for c in np.unique(source[t][mask[t]]) if c > 0)
+                    if has_data[t]
+                    else None
                     for t in range(len(source))
                 ],
                 dtype=object,
