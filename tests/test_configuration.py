@@ -7,15 +7,17 @@ from pathlib import Path
 import pytest
 from kedro.config import OmegaConfigLoader
 
-from rainscore.analysis import AnalysisConfig, FeatureConfig
-from rainscore.colocate import ColocationConfig
-from rainscore.colocate.pairs import MaskConfig
 from rainscore.grids import Box
 from rainscore.ingest import IngestionConfig
-from rainscore.scores import ScoreConfig
+from rainscore.param_sections import (
+    SECTIONS,
+    ColocationSection,
+    ScoringSection,
+    validate_parameters,
+)
+from rainscore.scores import TargetConfig
 from rainscore.settings import CONFIG_LOADER_ARGS
 from rainscore.synthetic import WorldConfig
-from rainscore.validation import ExpectationConfig
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -27,18 +29,17 @@ def _parameters(env: str) -> dict:
 
 
 @pytest.mark.parametrize("env", ["local", "dask"])
-def test_every_config_object_parses(env: str) -> None:
+def test_every_parameter_section_parses(env: str) -> None:
+    """Every top-level section of every environment is in the registry and parses."""
     params = _parameters(env)
-    box = Box.from_dict(params["box"])
-    WorldConfig.from_dict({**params["demo"], "box": box})
-    IngestionConfig.from_dict(params["ingestion"])
-    ColocationConfig.from_dict(params["colocation"]["engine"])
-    MaskConfig.from_dict(params["colocation"]["mask"])
-    ExpectationConfig.from_dict(params["colocation"]["validation"], box)
-    assert params["colocation"]["weights_cache_dir"]
-    ScoreConfig.from_dict(params["scoring"]["scores"])
-    FeatureConfig.from_dict(params["scoring"]["features"])
-    AnalysisConfig.from_dict(params["scoring"]["analysis"])
+    parsed = validate_parameters(params)
+    assert set(parsed) == set(params) == set(SECTIONS)
+    assert isinstance(parsed["box"], Box)
+    assert isinstance(parsed["demo"], WorldConfig)
+    assert isinstance(parsed["ingestion"], IngestionConfig)
+    assert isinstance(parsed["colocation"], ColocationSection)
+    assert isinstance(parsed["scoring"], ScoringSection)
+    assert parsed["target"] == TargetConfig(score="fss_t0.5_w9")
 
 
 def test_dask_environment_changes_only_the_executor() -> None:

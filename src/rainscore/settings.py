@@ -2,6 +2,11 @@
 
 from kedro.config import OmegaConfigLoader
 
+from rainscore.hooks import ParameterValidationHooks
+
+# Every parameter section is parsed and validated before any node runs.
+HOOKS = (ParameterValidationHooks(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

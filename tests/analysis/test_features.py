@@ -158,33 +158,6 @@ def test_neighbourhood_fractions_by_hand() -> None:
     assert f[3, 3] == 0.0
 
 
-def test_local_error_settings_follow_the_target_score() -> None:
-    from rainscore.analysis import local_error_settings
-
-    assert local_error_settings("fss_t0.5_w9") == (0.5, 9)
-    assert local_error_settings("fss_t0.5_w9", threshold=0.5, window=9) == (0.5, 9)
-    assert local_error_settings("csi_t1.0", window=5) == (1.0, 5)
-    assert local_error_settings("pearson", threshold=2.0, window=3) == (2.0, 3)
-    with pytest.raises(ValueError, match=r"local_error.window is 5 but the target score"):
-        local_error_settings("fss_t0.5_w9", window=5)
-    with pytest.raises(ValueError, match=r"'csi_t1.0' has no window: set scoring.local_error"):
-        local_error_settings("csi_t1.0")
-    with pytest.raises(ValueError, match="positive odd integer"):
-        local_error_settings("pearson", threshold=1.0, window=4)
-    with pytest.raises(ValueError, match="positive odd integer"):
-        local_error_settings("pearson", threshold=1.0, window=True)
-    with pytest.raises(ValueError, match="positive rate"):
-        local_error_settings("pearson", threshold=0.0, window=3)
-
-
-def test_local_error_parameters_refuse_unknown_keys() -> None:
-    from rainscore.analysis import LocalErrorConfig
-
-    assert LocalErrorConfig.from_dict(None) == LocalErrorConfig()
-    with pytest.raises(ValueError, match=r"Unknown scoring.local_error parameters \['windw'\]"):
-        LocalErrorConfig.from_dict({"windw": 5})
-
-
 def test_a_map_without_data_has_no_rain_features() -> None:
     """A map with no scoreable cell is unknown, not dry: its rain features are missing."""
     pairs = _pairs()

@@ -98,7 +98,7 @@ def test_colocation_and_scoring(project) -> None:
     for column in ("fss_t1.0_w5", "csi_t1.0", "pearson", "sal_s", "pmw_age_mean", "true_regime"):
         assert column in scores
     local = catalog.load("local_error_maps")
-    configured = project.catalog().load("params:scoring")["target_score"]
+    configured = project.catalog().load("params:target")["score"]
     assert local.attrs["target_score"] == configured
     target = parse_score_column(configured)
     assert (local.attrs["threshold"], local.attrs["window"]) == (target.threshold, target.window)

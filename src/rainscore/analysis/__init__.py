@@ -12,22 +12,16 @@ from rainscore.analysis.descriptive import (
     recommend_target,
 )
 from rainscore.analysis.features import FeatureConfig, map_features, matching_truth
-from rainscore.analysis.local_error import (
-    LocalErrorConfig,
-    local_error_maps,
-    local_error_settings,
-)
+from rainscore.analysis.local_error import local_error_maps
 
 __all__ = [
     "Analysis",
     "AnalysisConfig",
     "FeatureConfig",
-    "LocalErrorConfig",
     "analysis_figures",
     "analysis_markdown",
     "describe_scores",
     "local_error_maps",
-    "local_error_settings",
     "map_features",
     "matching_truth",
     "recommend_target",

@@ -439,7 +439,7 @@ def analysis_markdown(
         "## Target score",
         "",
         f"- Recommended by the rule: **{rec['score']}** — {rec['reason']}",
-        f"- Configured target (`scoring.target_score`): **{configured_target}**"
+        f"- Configured target (`target.score`): **{configured_target}**"
         + (
             ""
             if configured_target == rec["score"]

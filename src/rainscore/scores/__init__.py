@@ -25,9 +25,9 @@ Conventions, the same in every function:
 - **Distances** (SAL) are in grid cells.
 
 Public API: :func:`continuous_scores`, :func:`categorical_scores`, :func:`fss`, :func:`sal`,
-:func:`score_maps` with :class:`ScoreConfig`, and :class:`ContingencyAccumulator` for
-aggregate contingency tables over many maps. ``docs/scores.md`` gives the formulas and how
-they differ from pysteps.
+:func:`score_maps` with :class:`ScoreConfig`, :class:`TargetConfig` (the target score),
+and :class:`ContingencyAccumulator` for aggregate contingency tables over many maps.
+``docs/scores.md`` gives the formulas and how they differ from pysteps.
 """
 
 from rainscore.scores.categorical import ContingencyAccumulator, categorical_scores
@@ -38,6 +38,7 @@ from rainscore.scores.object_based import sal
 from rainscore.scores.pairing import SPATIAL_DIMS, check_pair
 from rainscore.scores.parallel import score_maps_parallel
 from rainscore.scores.table import ScoreColumn, parse_score_column, score_column, score_maps
+from rainscore.scores.target import TargetConfig
 
 __all__ = [
     "FAMILIES",
@@ -45,6 +46,7 @@ __all__ = [
     "ContingencyAccumulator",
     "ScoreColumn",
     "ScoreConfig",
+    "TargetConfig",
     "categorical_scores",
     "check_pair",
     "continuous_scores",

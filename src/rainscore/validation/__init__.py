@@ -13,6 +13,7 @@ from rainscore.validation.checks import (
 )
 from rainscore.validation.expectations import (
     ExpectationConfig,
+    ScoreSuiteConfig,
     ValueRange,
     validate_gridded,
     validate_map_scores,
@@ -28,6 +29,7 @@ __all__ = [
     "ExpectationConfig",
     "Failure",
     "GriddedConventions",
+    "ScoreSuiteConfig",
     "ValidationError",
     "ValidationReport",
     "ValueRange",

@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.grids.imerg import IMERG_CRS, IMERG_RES, Box
+from rainscore.params import dataclass_from_params
 from rainscore.scores.table import parse_score_column
 from rainscore.validation.checks import RATE_UNITS, Failure
 
@@ -295,6 +296,29 @@ def validate_gridded(
 
 
 # ---------------------------------------------------------------- per-map score tables
+
+
+@dataclass(frozen=True)
+class ScoreSuiteConfig:
+    """What the ``map_scores`` suite expects (``scoring.validation``).
+
+    Attributes:
+        min_target_defined: Smallest fraction of maps on which the target score is defined.
+    """
+
+    min_target_defined: float = 0.3
+
+    def __post_init__(self) -> None:
+        value = self.min_target_defined
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError(
+                f"scoring.validation.min_target_defined must be in [0, 1], got {value!r}"
+            )
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any] | None) -> ScoreSuiteConfig:
+        """Build from ``params:scoring.validation`` (unknown keys are an error)."""
+        return dataclass_from_params(cls, params, section="scoring.validation")
 
 #: Ranges of the bounded scores, by column prefix (before ``_t``/``_w`` suffixes).
 SCORE_RANGES: dict[str, tuple[float, float]] = {

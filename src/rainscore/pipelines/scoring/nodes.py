@@ -1,5 +1,9 @@
 """Nodes of the ``scoring`` pipeline: thin wrappers of :mod:`rainscore.scores` and
-:mod:`rainscore.analysis`."""
+:mod:`rainscore.analysis`.
+
+Each node parses its parameter sections once (``ScoringSection.from_dict(params:scoring)``,
+``TargetConfig.from_dict(params:target)``) and passes the typed configs to the library.
+"""
 
 from __future__ import annotations
 
@@ -10,30 +14,28 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from rainscore.analysis import (
-    AnalysisConfig,
-    FeatureConfig,
-    LocalErrorConfig,
     analysis_figures,
     analysis_markdown,
     describe_scores,
     local_error_maps,
-    local_error_settings,
     map_features,
     matching_truth,
 )
-from rainscore.scores import ScoreConfig, score_maps_parallel
+from rainscore.param_sections import ScoringSection
+from rainscore.scores import TargetConfig, score_maps_parallel
 from rainscore.validation import ValidationReport, validate_map_scores
 
 
 def score_pairs(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> pd.DataFrame:
     """Every score of every colocated map (one row per time)."""
+    config = ScoringSection.from_dict(scoring)
     return score_maps_parallel(
         colocated_pairs["imerg"],
         colocated_pairs["radar"],
         mask=colocated_pairs["mask"],
-        config=ScoreConfig.from_dict(scoring["scores"]),
-        workers=int(scoring["workers"]),
-        block_size=int(scoring["block_maps"]),
+        config=config.scores,
+        workers=config.workers,
+        block_size=config.block_maps,
     )
 
 
@@ -44,7 +46,7 @@ def compute_features(
     whose truth this is."""
     return map_features(
         colocated_pairs,
-        config=FeatureConfig.from_dict(scoring["features"]),
+        config=ScoringSection.from_dict(scoring).features,
         truth=matching_truth(colocated_pairs, demo_truth),
     )
 
@@ -55,30 +57,33 @@ def join_scores_and_features(scores: pd.DataFrame, features: pd.DataFrame) -> pd
     return scores.join(features.drop(columns=overlap), how="left")
 
 
-def compute_local_errors(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> xr.Dataset:
+def compute_local_errors(colocated_pairs: xr.Dataset, target: dict[str, Any]) -> xr.Dataset:
     """Per-pixel U-Net targets at the threshold and window of the target score."""
-    target = scoring["target_score"]
-    params = LocalErrorConfig.from_dict(scoring.get("local_error"))
-    threshold, window = local_error_settings(
-        target, threshold=params.threshold, window=params.window
+    config = TargetConfig.from_dict(target)
+    maps = local_error_maps(
+        colocated_pairs, threshold=config.local_threshold, window=config.local_window
     )
-    maps = local_error_maps(colocated_pairs, threshold=threshold, window=window)
-    return maps.assign_attrs(target_score=target)
+    return maps.assign_attrs(target_score=config.score)
 
 
-def validate_scores(map_scores: pd.DataFrame, scoring: dict[str, Any]) -> tuple[dict, str]:
+def validate_scores(
+    map_scores: pd.DataFrame, scoring: dict[str, Any], target: dict[str, Any]
+) -> tuple[dict, str]:
     """Great Expectations suite on ``map_scores``: the report (JSON and Markdown)."""
     summaries, failures = validate_map_scores(
         map_scores,
-        target=scoring["target_score"],
-        min_target_defined=float(scoring["validation"]["min_target_defined"]),
+        target=TargetConfig.from_dict(target).score,
+        min_target_defined=ScoringSection.from_dict(scoring).validation.min_target_defined,
     )
     report = ValidationReport(title="map_scores", suites=summaries, failures=failures)
     return report.to_dict(), report.to_markdown()
 
 
 def analyse_scores(
-    map_scores: pd.DataFrame, map_scores_validation: dict, scoring: dict[str, Any]
+    map_scores: pd.DataFrame,
+    map_scores_validation: dict,
+    scoring: dict[str, Any],
+    target: dict[str, Any],
 ) -> tuple[dict, dict[str, Figure], str]:
     """The descriptive analysis; stops the run first if ``map_scores`` failed validation.
 
@@ -86,11 +91,11 @@ def analyse_scores(
         The analysis numbers (JSON), its figures and its Markdown report.
     """
     ValidationReport.from_dict(map_scores_validation).raise_for_failures()
-    config = AnalysisConfig.from_dict(scoring["analysis"])
+    config = ScoringSection.from_dict(scoring).analysis
     analysis = describe_scores(map_scores, config=config)
     figures = {
         f"{stem}.png": fig
         for stem, fig in analysis_figures(map_scores, analysis, config=config).items()
     }
-    report = analysis_markdown(analysis, configured_target=scoring["target_score"])
+    report = analysis_markdown(analysis, configured_target=TargetConfig.from_dict(target).score)
     return analysis.to_dict(), figures, report

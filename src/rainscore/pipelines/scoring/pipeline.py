@@ -36,20 +36,25 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=compute_local_errors,
-                inputs=["colocated_pairs", "params:scoring"],
+                inputs=["colocated_pairs", "params:target"],
                 outputs="local_error_maps",
                 name="compute_local_errors",
             ),
             Node(
                 func=validate_scores,
-                inputs=["map_scores", "params:scoring"],
+                inputs=["map_scores", "params:scoring", "params:target"],
                 outputs=["map_scores_validation", "map_scores_validation_report"],
                 name="validate_scores",
                 tags=["validation"],
             ),
             Node(
                 func=analyse_scores,
-                inputs=["map_scores", "map_scores_validation", "params:scoring"],
+                inputs=[
+                    "map_scores",
+                    "map_scores_validation",
+                    "params:scoring",
+                    "params:target",
+                ],
                 outputs=["scoring_analysis", "scoring_figures", "scoring_report"],
                 name="analyse_scores",
             ),

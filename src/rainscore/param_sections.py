@@ -1,0 +1,244 @@
+"""Every top-level parameter section and the typed config it parses into: one registry.
+
+:data:`SECTIONS` maps each top-level key of the parameters (``box``, ``demo``,
+``ingestion``, ``colocation``, ``scoring``, ``target``…) to the function that parses and
+validates it (the section's ``XxxConfig.from_dict``). :func:`validate_parameters` parses
+every section before any work and raises one :class:`ParameterError` listing every
+problem, including top-level sections nobody reads (a misspelt ``ingestoin``).
+
+To add a section: write its frozen config with a ``from_dict`` (through
+:func:`rainscore.params.dataclass_from_params`, so unknown keys are errors), add it to
+:data:`SECTIONS`, and add its YAML to ``conf/base/parameters_<name>.yml``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rainscore.analysis import AnalysisConfig, FeatureConfig
+from rainscore.colocate import ColocationConfig
+from rainscore.colocate.pairs import MaskConfig
+from rainscore.grids import Box
+from rainscore.ingest import IngestionConfig
+from rainscore.scores import ScoreConfig
+from rainscore.scores.target import TargetConfig
+from rainscore.synthetic import WorldConfig
+from rainscore.validation import ExpectationConfig, ScoreSuiteConfig
+
+__all__ = [
+    "SECTIONS",
+    "ColocationSection",
+    "ParameterError",
+    "ParameterSection",
+    "ScoringSection",
+    "validate_parameters",
+]
+
+
+class ParameterError(ValueError):
+    """Invalid parameters: every problem found, one per line, each naming its section."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} invalid parameter(s):\n{lines}")
+
+
+def _problem(where: str, err: Exception) -> list[str]:
+    """The messages of ``err`` prefixed with ``where`` unless they already name it."""
+    if isinstance(err, ParameterError):
+        return list(err.problems)
+    message = str(err)
+    return [message if message.startswith(where) else f"{where}: {message}"]
+
+
+def _parse_parts(
+    section: str,
+    value: Any,
+    parts: Mapping[str, Callable[[Any], object]],
+) -> dict[str, object]:
+    """Parse each sub-section of a section, collecting every problem.
+
+    Args:
+        section: The section's name (``"scoring"``), for the messages.
+        value: The section's mapping from the parameters.
+        parts: Parser of each allowed key (missing keys are parsed from ``None``).
+
+    Returns:
+        The parsed value of every part.
+
+    Raises:
+        ParameterError: Listing unknown keys and every part that fails to parse.
+    """
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ParameterError([f"{section} must be a mapping, got {value!r}"])
+    problems = [_unknown(section, key, parts) for key in sorted(set(value) - set(parts))]
+    parsed: dict[str, object] = {}
+    for key, parse in parts.items():
+        try:
+            parsed[key] = parse(value.get(key))
+        except (ValueError, TypeError) as err:
+            problems.extend(_problem(f"{section}.{key}", err))
+    if problems:
+        raise ParameterError(problems)
+    return parsed
+
+
+def _unknown(section: str, key: str, known: Sequence[str]) -> str:
+    """The message for an unknown key, with the close match if there is one."""
+    kind, where = ("parameter", f"{section}.{key}") if section else ("parameter section", key)
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {kind} {where!r}{hint} (known: {sorted(known)})"
+
+
+def _positive_int(name: str, default: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        value = default if value is None else value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        return value
+
+    return parse
+
+
+def _directory(name: str) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{name} must be a folder path, got {value!r}")
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class ColocationSection:
+    """``params:colocation``: the engine, the scoring mask, the validation suites and the
+    area-weights cache."""
+
+    engine: ColocationConfig
+    mask: MaskConfig
+    validation: ExpectationConfig
+    weights_cache_dir: str
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any] | None, box: Box) -> ColocationSection:
+        """Parse every sub-section (problems of all of them in one :class:`ParameterError`).
+
+        Args:
+            params: The ``colocation`` section.
+            box: The analysis box (the grid the validation suites expect).
+
+        Returns:
+            The parsed section.
+
+        Raises:
+            ParameterError: Listing every problem.
+        """
+        parts: dict[str, Callable[[Any], object]] = {
+            "engine": ColocationConfig.from_dict,
+            "mask": MaskConfig.from_dict,
+            "validation": lambda v: ExpectationConfig.from_dict(v or {}, box),
+            "weights_cache_dir": _directory("colocation.weights_cache_dir"),
+        }
+        return cls(**_parse_parts("colocation", params, parts))
+
+
+@dataclass(frozen=True)
+class ScoringSection:
+    """``params:scoring``: the scores, their parallel blocks, the context features, the
+    descriptive analysis and the validation suite of ``map_scores``."""
+
+    scores: ScoreConfig
+    workers: int
+    block_maps: int
+    features: FeatureConfig
+    analysis: AnalysisConfig
+    validation: ScoreSuiteConfig
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any] | None) -> ScoringSection:
+        """Parse every sub-section (problems of all of them in one :class:`ParameterError`).
+
+        Args:
+            params: The ``scoring`` section.
+
+        Returns:
+            The parsed section.
+
+        Raises:
+            ParameterError: Listing every problem.
+        """
+        parts: dict[str, Callable[[Any], object]] = {
+            "scores": ScoreConfig.from_dict,
+            "workers": _positive_int("scoring.workers", 2),
+            "block_maps": _positive_int("scoring.block_maps", 480),
+            "features": FeatureConfig.from_dict,
+            "analysis": AnalysisConfig.from_dict,
+            "validation": ScoreSuiteConfig.from_dict,
+        }
+        return cls(**_parse_parts("scoring", params, parts))
+
+
+def _demo(params: Mapping[str, Any] | None, box: Box) -> WorldConfig:
+    return WorldConfig.from_dict({**(params or {}), "box": box})
+
+
+@dataclass(frozen=True)
+class ParameterSection:
+    """How one top-level section is parsed.
+
+    Attributes:
+        parse: Called with the section's value, then the parsed value of each of
+            ``requires``; returns the typed config, raises ``ValueError`` on a bad value.
+        requires: Sections whose parsed value ``parse`` needs (the box for the demo world);
+            the section is not parsed when one of them failed (its problem is already
+            reported).
+    """
+
+    parse: Callable[..., object]
+    requires: tuple[str, ...] = ()
+
+
+#: Every top-level parameter section, in parsing order (a section after those it requires).
+SECTIONS: dict[str, ParameterSection] = {
+    "box": ParameterSection(Box.from_dict),
+    "demo": ParameterSection(_demo, requires=("box",)),
+    "ingestion": ParameterSection(IngestionConfig.from_dict),
+    "colocation": ParameterSection(ColocationSection.from_dict, requires=("box",)),
+    "scoring": ParameterSection(ScoringSection.from_dict),
+    "target": ParameterSection(TargetConfig.from_dict),
+}
+
+
+def validate_parameters(params: Mapping[str, Any]) -> dict[str, object]:
+    """Parse every top-level parameter section; fail once, listing every problem.
+
+    Args:
+        params: The merged parameters (Kedro's ``parameters``, runtime ``--params``
+            included).
+
+    Returns:
+        The typed config of every section, by section name.
+
+    Raises:
+        ParameterError: Naming every unknown top-level section (with the close match) and
+            every invalid value (``section.key`` and the value).
+    """
+    problems = [_unknown("", key, list(SECTIONS)) for key in sorted(set(params) - set(SECTIONS))]
+    parsed: dict[str, object] = {}
+    for name, section in SECTIONS.items():
+        if any(r not in parsed for r in section.requires):
+            continue
+        try:
+            parsed[name] = section.parse(params.get(name), *(parsed[r] for r in section.requires))
+        except (ValueError, TypeError) as err:
+            problems.extend(_problem(name, err))
+    if problems:
+        raise ParameterError(problems)
+    return parsed
