@@ -182,10 +182,11 @@ def neighbourhood_fractions(
     return fractions[0] if squeeze else fractions
 
 
-_MAPS_PER_BLOCK = 8
-"""Maps whose summed-area tables are built together (about 1 MB of tables and counts with
-the default thresholds and windows): enough to amortise the per-row loop, small enough to
-stay in cache."""
+_FIELDS_PER_BLOCK = 88
+"""Map fields (maps x event fields) whose summed-area tables are built together: 8 maps with
+the default 5 thresholds (11 fields a map), about 1 MB of tables and counts; more maps when
+there are fewer thresholds. Enough to amortise the per-row loop, small enough to stay in
+cache."""
 
 
 def fss_arrays(
@@ -246,8 +247,9 @@ def fss_arrays(
     sum_squares[:, :, :first] = (n_f + n_o)[:, :, None]
     scored = np.flatnonzero(dry.scored)
     if first < windows.size:
-        for i in range(0, scored.size, _MAPS_PER_BLOCK):
-            block = scored[i : i + _MAPS_PER_BLOCK]
+        maps_per_block = max(1, _FIELDS_PER_BLOCK // stack.shape[0])
+        for i in range(0, scored.size, maps_per_block):
+            block = scored[i : i + maps_per_block]
             fo, squares = _neighbourhood_sums(stack[:, block], windows[first:], n_thr)
             sum_fo[block, :, first:] = fo
             sum_squares[block, :, first:] = squares

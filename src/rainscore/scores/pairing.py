@@ -168,7 +168,7 @@ def check_pair(
     if len(set(reduce_dims)) != len(tuple(reduce_dims)):
         raise ValueError(f"reduce_dims has duplicates: {tuple(reduce_dims)}")
     try:
-        xr.align(forecast, obs, join="exact")
+        xr.align(forecast, obs, join="exact", copy=False)
     except ValueError as err:
         raise ValueError(f"forecast and obs coordinates differ: {err}") from err
     if mask is None:
@@ -181,7 +181,7 @@ def check_pair(
     if extra:
         raise ValueError(f"mask dims {mask.dims}: {extra} not in forecast dims {forecast.dims}")
     try:
-        xr.align(forecast, mask, join="exact")
+        xr.align(forecast, mask, join="exact", copy=False)
     except ValueError as err:
         raise ValueError(f"mask and forecast coordinates differ: {err}") from err
 
