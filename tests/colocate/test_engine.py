@@ -101,10 +101,12 @@ def test_missing_and_bad_files_count_as_missing_frames(series, box, tmp_path):
     assert ds.n_frames.values.tolist() == [4]
     np.testing.assert_allclose(ds.rain[0].values, 0.12 * 3.0, rtol=1e-5)  # k = 1, 2, 4, 5
     np.testing.assert_allclose(ds.valid_fraction[0].values, 4 / 6, rtol=1e-6)
-    assert [b.path for b in result.bad_frames] == [str(garbage)]
+    assert [(b.path, b.reason, b.outcome) for b in result.bad_frames] == [
+        (str(garbage), "unreadable", "skipped")
+    ]
     assert "ReaderError" in result.bad_frames[0].error
     table = result.bad_frames_table()
-    assert table.columns.tolist() == ["path", "error"]
+    assert table.columns.tolist() == ["path", "error", "reason", "outcome"]
     assert table["path"].tolist() == [str(garbage)]
 
 
@@ -112,7 +114,7 @@ def test_strict_mode_stops_at_a_bad_file(series, box, tmp_path):
     series.add(minutes(5), 0.1)
     bad = series.add(minutes(10), 0.1)
     bad.write_bytes(b"")
-    with pytest.raises(ColocationError, match=f"{bad}: ReaderError"):
+    with pytest.raises(ColocationError, match=f"{bad}: empty: ReaderError"):
         run(series.inventory(), box, tmp_path, strict=True)
 
 
@@ -124,9 +126,10 @@ def test_inconsistent_files_are_recorded(series, box, tmp_path):
     inventory.loc[inventory["path"] == str(a), "grid_id"] = "0123456789abcdef"
     inventory.loc[inventory["path"] == str(b), "end_time"] = pd.Timestamp(minutes(20))
     result = run(inventory, box, tmp_path)
-    errors = dict(result.bad_frames)
+    errors = {frame.path: frame.error for frame in result.bad_frames}
     assert "is not the inventory's 0123456789abcdef" in errors[str(a)]
     assert "the frame ends at 2023-06-01T12:10" in errors[str(b)]
+    assert {frame.reason for frame in result.bad_frames} == {"inconsistent"}
     assert result.dataset.n_frames.values.tolist() == [1]
 
 

@@ -50,6 +50,7 @@ def test_meteofrance_window_roundtrip(mf_window):
     expected[10, 10] = np.nan
     np.testing.assert_allclose(da.values, expected, rtol=1e-6)
     assert da.attrs["n_impossible"] == 1
+    assert da.attrs["n_negative"] == 0
     assert da.attrs["units"] == "mm"
     assert da.attrs["accumulation_minutes"] == 5.0
     assert da.attrs["start_time"] == "2023-01-01T12:00:00"
@@ -278,3 +279,27 @@ def test_empty_truncated_and_foreign_files(tmp_path, mf_window):
     with pytest.raises(ReaderError, match="neither an HDF5 file") as err:
         radar_metadata(foreign)
     assert err.value.reason == "unknown_format"
+
+
+def test_negative_values_are_masked_and_counted_apart(mf_window):
+    path, raw = mf_window
+    with h5py.File(path, "r+") as h5:
+        h5["dataset1/what"].attrs["gain"] = -0.01
+    da = open_radar(path)
+    wet = int(np.count_nonzero((raw > 0) & (raw != 65535)))
+    assert da.attrs["n_negative"] == wet
+    assert da.attrs["n_impossible"] == wet
+    assert int(np.count_nonzero(da.values == 0)) == int(np.count_nonzero(raw == 0))
+
+
+def test_a_chunk_that_fails_to_decompress_is_corrupt_data(tmp_path, odim_writer):
+    path = odim_writer(tmp_path / NAME, _mf_raw(), grid=WINDOW, end=END)
+    with h5py.File(path, "r") as h5:
+        info = h5["dataset1/data1/data"].id.get_chunk_info(0)
+    with open(path, "r+b") as f:
+        f.seek(info.byte_offset + info.size // 4)
+        f.write(b"\xff" * (info.size // 2))
+    radar_metadata(path)  # the attributes are intact
+    with pytest.raises(ReaderError, match="cannot be read or decompressed") as caught:
+        open_radar(path)
+    assert caught.value.reason == "corrupt_data"

@@ -45,15 +45,43 @@ Reader = Callable[[str], xr.DataArray]
 """Reads one radar file: a DataArray as :func:`rainscore.io.open_radar` returns."""
 
 
+#: What happened to a reported file: not used (its frames count as missing), used with
+#: some values masked, or read without a valid value where the box is.
+OUTCOMES = ("skipped", "masked", "no_data")
+
+
 class BadFrame(NamedTuple):
-    """A radar file that could not be used, and why (its frames count as missing)."""
+    """A radar file that was not used, was partly masked, or had no data, and why.
+
+    Attributes:
+        path: The file.
+        error: What is wrong (``"<ExceptionType>: <message>"`` for a skipped file).
+        reason: A short code: the reader's (:data:`rainscore.io.errors.REASONS`), or
+            ``negative_values``, ``above_max_rate``, ``all_nodata``, ``inconsistent``.
+        outcome: One of :data:`OUTCOMES`.
+    """
 
     path: str
     error: str
+    reason: str = "unreadable"
+    outcome: str = "skipped"
 
 
 class ColocationError(RuntimeError):
     """A radar file could not be used in strict mode; the message names the file."""
+
+
+class ImpossibleValues(ValueError):
+    """A frame whose values cannot be physical: the whole file is dropped.
+
+    Args:
+        reason: ``negative_values`` or ``above_max_rate``.
+        detail: How many values, out of how many.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        super().__init__(detail)
 
 
 @dataclass(frozen=True)
@@ -286,6 +314,33 @@ class _Frames:
             )
         return da, plan.regridder
 
+    def _check_values(self, da: xr.DataArray) -> int:
+        """The reader's count of impossible values, if they are few enough to be masked.
+
+        Raises:
+            ImpossibleValues: Any negative value (``n_negative``), or more than
+                ``max_impossible_fraction`` of the data pixels above ``max_rate``.
+        """
+        n_impossible = int(da.attrs.get("n_impossible", 0))
+        n_negative = int(da.attrs.get("n_negative", 0))
+        if n_negative:
+            raise ImpossibleValues(
+                "negative_values",
+                f"{n_negative} negative value(s) (gain {da.attrs.get('gain', '?')}, offset "
+                f"{da.attrs.get('offset', '?')}): the scaling is wrong, the file is dropped",
+            )
+        if n_impossible:
+            n_data = int(np.count_nonzero(np.isfinite(da.values))) + n_impossible
+            share = n_impossible / n_data
+            if share > self.task.config.max_impossible_fraction:
+                raise ImpossibleValues(
+                    "above_max_rate",
+                    f"{n_impossible} of {n_data} data pixels ({share:.1%}) above max_rate "
+                    f"{self.task.config.max_rate:g} mm/h, more than max_impossible_fraction "
+                    f"{self.task.config.max_impossible_fraction:g}: the file is dropped",
+                )
+        return n_impossible
+
     def read(
         self, file: RadarFile
     ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], tuple[int, int] | None]:
@@ -293,10 +348,11 @@ class _Frames:
         falls in the block, and ``(half-hour index, count)`` of the reader's impossible
         values (its ``n_impossible`` attribute) if the file's first frame is in the block
         (a file read by several blocks is counted once), else None. Raises on anything
-        wrong with the file.
+        wrong with the file, including :class:`ImpossibleValues`.
         """
         task, config = self.task, self.task.config
         da, regridder = self._load(file)
+        n_impossible = self._check_values(da)
         factor = rate_factor(da.attrs, config.frame_minutes)
         if da.ndim == 2:
             da = da.transpose("y", "x")
@@ -331,7 +387,7 @@ class _Frames:
         first = int(np.argmin(ends))
         counted = None
         if 0 <= k[first] < len(task.times):
-            counted = (int(k[first]), int(da.attrs.get("n_impossible", 0)))
+            counted = (int(k[first]), n_impossible)
         return out, counted
 
 
@@ -339,6 +395,41 @@ def describe(path: str, err: BaseException) -> str:
     """``"<Type>: <message>"`` of an error, without a leading ``"<path>: "``."""
     message = str(err).removeprefix(f"{path}: ")
     return f"{type(err).__name__}: {message}"
+
+
+def reason_of(err: BaseException) -> str:
+    """The short code of why a file could not be used: the error's own ``reason``
+    (:class:`~rainscore.io.errors.ReaderError`, :class:`ImpossibleValues`), ``inconsistent``
+    for a file that contradicts the inventory or the frame lattice, else ``unreadable``.
+    """
+    reason = getattr(err, "reason", None)
+    if isinstance(reason, str):
+        return reason
+    return "inconsistent" if isinstance(err, ValueError) else "unreadable"
+
+
+def _file_notes(
+    file: RadarFile,
+    regridded: list[tuple[int, np.ndarray, np.ndarray]],
+    impossible: tuple[int, int] | None,
+    config: ColocationConfig,
+) -> list[BadFrame]:
+    """What to report about a file that was used: masked values, or no data in the box."""
+    notes = []
+    if impossible is not None and impossible[1]:
+        notes.append(
+            BadFrame(
+                file.path,
+                f"{impossible[1]} value(s) above max_rate {config.max_rate:g} mm/h masked",
+                "above_max_rate",
+                "masked",
+            )
+        )
+    if regridded and not any(fraction.any() for _, _, fraction in regridded):
+        notes.append(
+            BadFrame(file.path, "no valid pixel where the box is", "all_nodata", "no_data")
+        )
+    return notes
 
 
 def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> BlockResult:
@@ -349,10 +440,11 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
         on_file: Called after each file (progress).
 
     Returns:
-        The block's half-hour fields and its bad files.
+        The block's half-hour fields and its reported files (skipped, partly masked, or
+        without data in the box).
 
     Raises:
-        ColocationError: In strict mode, for the first file that cannot be used.
+        ColocationError: In strict mode, for the first file that would be reported.
     """
     config = task.config
     sums = HalfHourSums(len(task.times), task.box.shape, config.frames_per_half_hour)
@@ -365,11 +457,16 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
         except MemoryError:
             raise
         except Exception as err:  # a raw file may fail in any way; it must not stop the run
+            note = BadFrame(file.path, describe(file.path, err), reason_of(err))
             if config.strict:
-                raise ColocationError(f"{file.path}: {describe(file.path, err)}") from err
-            bad.append(BadFrame(file.path, describe(file.path, err)))
-            logger.warning("Skipping radar file %s: %s", file.path, bad[-1].error)
+                raise ColocationError(f"{file.path}: {note.reason}: {note.error}") from err
+            bad.append(note)
+            logger.warning("Skipping radar file %s (%s): %s", file.path, note.reason, note.error)
         else:
+            notes = _file_notes(file, regridded, impossible, config)
+            if notes and config.strict:
+                raise ColocationError(f"{file.path}: {notes[0].reason}: {notes[0].error}")
+            bad.extend(notes)
             for k, rate, fraction in regridded:
                 sums.add(k, rate, fraction)
             if impossible is not None:  # the whole file's count, at its first frame

@@ -30,8 +30,13 @@ class ColocationConfig:
             start a ``LocalCluster`` of ``workers`` single-threaded workers.
         dask_processes: Whether a local Dask cluster uses processes (else threads).
         max_rate: Rates above this (mm/h) are physically impossible; the reader masks them.
-        strict: Stop at the first unreadable or inconsistent frame instead of recording it
-            and counting the frame as missing.
+        max_impossible_fraction: Largest share of a file's data pixels (as read) above
+            ``max_rate`` that is masked and counted; above it the file is dropped
+            (``above_max_rate``) and its frames count as missing. A file with any negative
+            value is always dropped (``negative_values``).
+        strict: Stop at the first file that would be reported (skipped, partly masked, or
+            without data in the box) instead of recording it (a skipped file's frames count
+            as missing).
         progress: Show a progress bar over the radar files.
         read_window: Read only the rows and columns of each file that hold the box, for
             files whose inventory row gives their grid (``grid`` column) and a reader that
@@ -47,6 +52,7 @@ class ColocationConfig:
     dask_scheduler: str = "local"
     dask_processes: bool = True
     max_rate: float = 300.0
+    max_impossible_fraction: float = 0.01
     strict: bool = False
     progress: bool = True
     read_window: bool = True
@@ -74,6 +80,11 @@ class ColocationConfig:
             )
         if self.max_rate <= 0:
             raise ValueError(f"colocation.max_rate must be > 0, got {self.max_rate}")
+        if not 0 <= self.max_impossible_fraction <= 1:
+            raise ValueError(
+                "colocation.max_impossible_fraction must be between 0 and 1, got "
+                f"{self.max_impossible_fraction}"
+            )
 
     @property
     def frame_minutes(self) -> int:

@@ -16,15 +16,18 @@ Conventions (see ``docs/colocation.md``):
   frames of each frame's valid fraction, a missing frame counting 0; so it is 1 only when
   all frames are present and fully valid.
 - ``n_frames``: frames read for the half hour (0 to ``frames_per_half_hour``); files that
-  could not be used are recorded in :attr:`ColocationResult.bad_frames` and count as
-  missing.
+  could not be used (unreadable, inconsistent, or with impossible values: any negative
+  value, or more than ``max_impossible_fraction`` of their data pixels above
+  ``max_rate``) are recorded in :attr:`ColocationResult.bad_frames` with a reason code
+  and count as missing. Files that were used with a few values masked, or without a valid
+  pixel in the box, are recorded there too (outcomes ``masked`` and ``no_data``).
 - ``n_valid_frames``: per cell, how many of those frames were valid at the cell, i.e. how
   many frames ``rain`` is the mean of (a radar out for part of the half hour lowers it
   only where that radar was needed).
 - ``n_impossible``: pixels of the half hour's files that the reader masked as physically
-  impossible (its ``n_impossible`` attribute, over what was read: the box's window, or the
-  whole raster with ``read_window=False``); a multi-frame file counts once, at its first
-  frame's half hour.
+  impossible (above ``max_rate``; its ``n_impossible`` attribute, over what was read: the
+  box's window, or the whole raster with ``read_window=False``) in the files that were
+  used; a multi-frame file counts once, at its first frame's half hour.
 """
 
 from __future__ import annotations
@@ -62,19 +65,21 @@ REQUIRED_COLUMNS = ("path", "end_time", "status")
 
 @dataclass
 class ColocationResult:
-    """Radar on the IMERG grid, and the radar files that could not be used.
+    """Radar on the IMERG grid, and the radar files that were not (fully) used.
 
     Attributes:
         dataset: ``rain`` (mm/h), ``valid_fraction`` and ``n_valid_frames`` (time, lat,
             lon); ``n_frames`` and ``n_impossible`` (time).
-        bad_frames: ``(path, error)`` of every file that was skipped.
+        bad_frames: A :class:`BadFrame` (path, error, reason, outcome) for every file that
+            was skipped, partly masked or without data in the box.
     """
 
     dataset: xr.Dataset
     bad_frames: list[BadFrame] = field(default_factory=list)
 
     def bad_frames_table(self) -> pd.DataFrame:
-        """The bad files as a table with columns ``path`` and ``error``."""
+        """The reported files as a table: columns ``path``, ``error``, ``reason``,
+        ``outcome``."""
         return pd.DataFrame(self.bad_frames, columns=list(BadFrame._fields))
 
 
@@ -198,8 +203,7 @@ def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.D
                 {
                     "units": "1",
                     "long_name": "radar pixels of the half hour's files (as read: the box's "
-                    "window or the whole raster) masked as physically impossible (above "
-                    "max_rate) by the reader",
+                    "window or the whole raster) above max_rate, masked by the reader",
                 },
             ),
             "n_valid_frames": (
@@ -312,11 +316,13 @@ def colocate_radar(
 
     Returns:
         The colocated radar fields, ``time`` = start of each half hour from ``start`` to
-        ``end`` without gaps, and the files that were skipped.
+        ``end`` without gaps, and the files that were skipped, partly masked or without
+        data (each with a reason code).
 
     Raises:
         ValueError: If the inventory lacks a required column.
-        ColocationError: In strict mode, for the first file that cannot be used.
+        ColocationError: In strict mode, for the first file that would be reported (the
+            message names it and its reason code).
     """
     parts = list(
         iter_colocation(
@@ -333,8 +339,9 @@ def colocate_radar(
         xr.concat([p.dataset for p in parts], dim="time") if len(parts) > 1 else parts[0].dataset
     )
     bad = [b for p in parts for b in p.bad_frames]
-    if bad:
-        logger.warning("%d radar file(s) could not be used; see bad_frames", len(bad))
+    skipped = sum(b.outcome == "skipped" for b in bad)
+    if skipped:
+        logger.warning("%d radar file(s) could not be used; see bad_frames", skipped)
     impossible = int(dataset["n_impossible"].sum())
     if impossible:
         logger.warning(

@@ -20,6 +20,7 @@ REASONS = (
     "grid_mismatch",
     "outside_box",
     "bad_window",
+    "corrupt_data",
 )
 
 

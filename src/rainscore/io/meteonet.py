@@ -273,11 +273,16 @@ def open_meteonet(
     values = raw.astype(np.float32) * np.float32(_SCALE)
     values[missing] = np.nan
     limit = impossible_limit(meta.units, meta.accumulation_minutes, max_rate)
-    n_impossible = mask_impossible(values, limit)
+    n_impossible, n_negative = mask_impossible(values, limit)
     extra = None
     if window is not None:
         extra = window_attrs(meta, window)
         meta = window_metadata(meta, window)
     return build_radar_array(
-        values, meta, n_impossible=n_impossible, max_rate=max_rate, extra_attrs=extra
+        values,
+        meta,
+        n_impossible=n_impossible,
+        n_negative=n_negative,
+        max_rate=max_rate,
+        extra_attrs=extra,
     )

@@ -421,8 +421,9 @@ def odim_metadata(path: str | Path, *, quantity: str | None = None) -> RadarMeta
 
 def _decode_general(
     raw: np.ndarray, scaling: _Scaling, zr: tuple[float, float], limit: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Physical values (float32) and the mask of impossible ones, computed in float64.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Physical values (float32), the mask of impossible ones and, among them, the mask of
+    negative ones, computed in float64.
 
     The reference decoding: any dtype. nodata → NaN, undetect → 0, reflectivity → rate
     with ``Z = a R^b``, then values above ``limit`` or negative → NaN (and flagged).
@@ -439,9 +440,10 @@ def _decode_general(
     values[undetect] = 0.0
     values[nodata | ~np.isfinite(values)] = np.nan
     with np.errstate(invalid="ignore"):
-        impossible = (values > limit) | (values < 0)
+        negative = values < 0
+        impossible = (values > limit) | negative
     values[impossible] = np.nan
-    return values.astype(np.float32), impossible
+    return values.astype(np.float32), impossible, negative
 
 
 def _runs(flags: np.ndarray, first_code: int) -> tuple[tuple[int, int], ...]:
@@ -478,18 +480,23 @@ class _CodeTable:
     Attributes:
         values: float32 value of each code, indexed by the code's unsigned bit pattern.
         impossible: Whether each code is an impossible value (same indexing).
+        negative: Whether each code is a negative value (a subset of ``impossible``).
         nan_ranges: Inclusive code ranges that decode to NaN (nodata, impossible).
         other_nan_ranges: The code ranges of NaNs that are not impossible values (nodata).
         impossible_ranges: Inclusive code ranges of impossible values.
+        negative_ranges: Inclusive code ranges of negative values (none for a
+            non-negative scaling, so counting them then costs nothing).
         scale: A one-operation formula, ``(function, constant)``, that gives ``values`` for
             every code outside ``nan_ranges``, bit for bit (checked on every code), or None.
     """
 
     values: np.ndarray
     impossible: np.ndarray
+    negative: np.ndarray
     nan_ranges: tuple[tuple[int, int], ...]
     other_nan_ranges: tuple[tuple[int, int], ...]
     impossible_ranges: tuple[tuple[int, int], ...]
+    negative_ranges: tuple[tuple[int, int], ...]
     scale: tuple[Callable[[np.ndarray, float], np.ndarray], float] | None
 
 
@@ -523,18 +530,20 @@ def _code_table(
     unsigned = np.dtype(f"u{dtype.itemsize}")
     bits = np.arange(2 ** (8 * dtype.itemsize), dtype=np.int64).astype(unsigned)
     by_bits = bits.view(dtype)  # the code of each unsigned bit pattern
-    values, impossible = _decode_general(by_bits, scaling, zr, limit)
+    values, impossible, negative = _decode_general(by_bits, scaling, zr, limit)
     order = np.argsort(by_bits, kind="stable")  # codes ascending
     first = int(by_bits[order[0]])
     nan = np.isnan(values)
-    for array in (values, impossible):
+    for array in (values, impossible, negative):
         array.flags.writeable = False
     return _CodeTable(
         values=values,
         impossible=impossible,
+        negative=negative,
         nan_ranges=_runs(nan[order], first),
         other_nan_ranges=_runs((nan & ~impossible)[order], first),
         impossible_ranges=_runs(impossible[order], first),
+        negative_ranges=_runs(negative[order], first),
         scale=_scale_formula(by_bits, values, ~nan, scaling),
     )
 
@@ -567,10 +576,24 @@ def _count_in_range(raw: np.ndarray, lo: int, hi: int) -> int:
     return int(np.count_nonzero(raw >= lo)) - int(np.count_nonzero(raw > hi))
 
 
+def _count_codes(
+    raw: np.ndarray, bits: np.ndarray | None, ranges: tuple[tuple[int, int], ...], flags: np.ndarray
+) -> int:
+    """How many pixels have a code in ``ranges``: by comparisons when there are few ranges,
+    else through ``flags`` (indexed by the codes' bit patterns ``bits``).
+    """
+    if len(ranges) <= _MAX_RANGES:
+        return sum(_count_in_range(raw, lo, hi) for lo, hi in ranges)
+    if bits is None:
+        bits = raw.view(f"u{raw.dtype.itemsize}")
+    return int(np.count_nonzero(np.take(flags, bits)))
+
+
 def _decode(
     raw: np.ndarray, scaling: _Scaling, zr: tuple[float, float], limit: float
-) -> tuple[np.ndarray, int]:
-    """Physical values (float32) and the number of impossible ones.
+) -> tuple[np.ndarray, int, int]:
+    """Physical values (float32), the number of impossible ones and, among them, of
+    negative ones.
 
     Identical, bit for bit, to :func:`_decode_general`. Integer fields of one or two bytes
     (Météo-France uint16 counts, 8-bit reflectivities) are decoded through a table of their
@@ -581,8 +604,8 @@ def _decode(
     Impossible values are counted on the codes, by comparisons.
     """
     if raw.dtype.kind not in "iu" or raw.dtype.itemsize > 2:
-        values, impossible = _decode_general(raw, scaling, zr, limit)
-        return values, int(np.count_nonzero(impossible))
+        values, impossible, negative = _decode_general(raw, scaling, zr, limit)
+        return values, int(np.count_nonzero(impossible)), int(np.count_nonzero(negative))
     dtype = raw.dtype.newbyteorder("=")
     raw = raw.astype(dtype, copy=False)
     table = _code_table(dtype, scaling, tuple(float(v) for v in zr), float(limit))
@@ -603,19 +626,23 @@ def _decode(
                 np.copyto(values, np.float32(np.nan), where=mask)
                 n_nan += int(np.count_nonzero(mask))
         other = sum(_count_in_range(raw, lo, hi) for lo, hi in table.other_nan_ranges)
-        return values, n_nan - other
+        n_negative = _count_codes(raw, None, table.negative_ranges, table.negative)
+        return values, n_nan - other, n_negative
     bits = raw.view(f"u{dtype.itemsize}")
     values = np.take(table.values, bits)
-    if len(table.impossible_ranges) <= _MAX_RANGES:
-        n_impossible = sum(_count_in_range(raw, lo, hi) for lo, hi in table.impossible_ranges)
-    else:
-        n_impossible = int(np.count_nonzero(np.take(table.impossible, bits)))
-    return values, n_impossible
+    n_impossible = _count_codes(raw, bits, table.impossible_ranges, table.impossible)
+    n_negative = _count_codes(raw, bits, table.negative_ranges, table.negative)
+    return values, n_impossible, n_negative
 
 
-def _read_data(cache: GroupCache, data_path: str, window: tuple[slice, slice] | None) -> np.ndarray:
+def _read_data(
+    path: Path, cache: GroupCache, data_path: str, window: tuple[slice, slice] | None
+) -> np.ndarray:
     """The data array, or only its ``window`` (a hyperslab: HDF5 reads and decompresses
     only the chunks it touches).
+
+    Raises:
+        ReaderError: ``corrupt_data`` if the array cannot be read or decompressed.
     """
     dset = cache.dataset(data_path)
     file_space = dset.get_space()
@@ -627,7 +654,12 @@ def _read_data(cache: GroupCache, data_path: str, window: tuple[slice, slice] | 
         file_space.select_hyperslab((rows.start, cols.start), shape)
     dtype = dset.dtype
     out = np.empty(shape, dtype=dtype.newbyteorder("=") if dtype.kind in "iuf" else dtype)
-    dset.read(h5py.h5s.create_simple(shape), file_space, out)
+    try:
+        dset.read(h5py.h5s.create_simple(shape), file_space, out)
+    except (OSError, RuntimeError) as err:  # the file opened: its data chunks are damaged
+        raise ReaderError(
+            path, "corrupt_data", f"{data_path} cannot be read or decompressed: {err}"
+        ) from None
     return out
 
 
@@ -650,9 +682,9 @@ def open_odim(
         check_grid(path, meta.grid, expected_grid)
         if window is not None:
             window = check_window(path, window, meta.shape)
-        raw = _read_data(cache, header.data_path, window)
+        raw = _read_data(path, cache, header.data_path, window)
     limit = impossible_limit(meta.units, meta.accumulation_minutes, max_rate)
-    values, n_impossible = _decode(raw, header.scaling, zr, limit)
+    values, n_impossible, n_negative = _decode(raw, header.scaling, zr, limit)
     extra = {"source": header.source, "gain": header.gain, "offset": header.offset}
     if meta.quantity in _REFLECTIVITY:
         extra["zr_a"], extra["zr_b"] = float(zr[0]), float(zr[1])
@@ -660,5 +692,10 @@ def open_odim(
         extra.update(window_attrs(meta, window))
         meta = window_metadata(meta, window)
     return build_radar_array(
-        values, meta, n_impossible=n_impossible, max_rate=max_rate, extra_attrs=extra
+        values,
+        meta,
+        n_impossible=n_impossible,
+        n_negative=n_negative,
+        max_rate=max_rate,
+        extra_attrs=extra,
     )

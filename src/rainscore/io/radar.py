@@ -53,7 +53,8 @@ def open_radar(
         path: The radar file.
         max_rate: Physically impossible rate in mm/h. Values above it (for accumulations:
             above its amount over the accumulation period), or negative, are set to NaN
-            and counted in the ``n_impossible`` attribute.
+            and counted in the ``n_impossible`` attribute; the negative ones also in
+            ``n_negative`` (a sign of a wrong scaling, e.g. a negative ``gain``).
         zr: ``(a, b)`` of ``Z = a R^b`` for reflectivity fields (Marshall–Palmer default).
         coords_path: MeteoNet only: the ``radar_coords_<ZONE>.npz`` file (default: beside
             ``path``).
@@ -78,13 +79,14 @@ def open_radar(
         accumulation, nodata as NaN and undetect as 0, and attrs ``units`` (``mm`` with
         ``accumulation_minutes``, or ``mm/h``), ``start_time``, ``end_time`` (ISO),
         ``crs``, ``grid`` (:class:`ProjectedGrid` as JSON), ``grid_id``, ``source_file``,
-        ``n_impossible``, ``kind`` and ``quantity``.
+        ``n_impossible``, ``n_negative``, ``kind`` and ``quantity``.
 
     Raises:
         ReaderError: Empty, unreadable or truncated file; missing group, array or
             attribute; unknown quantity; inconsistent georeferencing; grid different from
             ``expected_grid``; time in the name disagreeing with the time inside; a
-            ``window`` that is not slices inside the raster (``bad_window``).
+            ``window`` that is not slices inside the raster (``bad_window``); data that
+            cannot be read or decompressed (``corrupt_data``).
     """
     path = Path(path)
     if _format(path) == "npz":

@@ -229,12 +229,17 @@ def check_grid(path: str | PathLike, grid: ProjectedGrid, expected: ProjectedGri
         )
 
 
-def mask_impossible(values: np.ndarray, limit: float) -> int:
-    """Set values above ``limit`` or below 0 to NaN in place; return how many there were."""
+def mask_impossible(values: np.ndarray, limit: float) -> tuple[int, int]:
+    """Set values above ``limit`` or below 0 to NaN in place.
+
+    Returns:
+        How many values were impossible, and how many of them were negative.
+    """
     with np.errstate(invalid="ignore"):
-        bad = (values > limit) | (values < 0)
+        negative = values < 0
+        bad = (values > limit) | negative
     values[bad] = np.nan
-    return int(bad.sum())
+    return int(bad.sum()), int(negative.sum())
 
 
 def impossible_limit(units: str, accumulation_minutes: float | None, max_rate: float) -> float:
@@ -266,6 +271,7 @@ def build_radar_array(
     *,
     n_impossible: int,
     max_rate: float,
+    n_negative: int = 0,
     extra_attrs: dict | None = None,
 ) -> xr.DataArray:
     """The normalised radar DataArray: dims (y, x), or (time, y, x) for several frames.
@@ -274,8 +280,11 @@ def build_radar_array(
         values: Physical values (``meta.units``), NaN for missing, shape (ny, nx) or
             (n_frames, ny, nx).
         meta: The file's metadata.
-        n_impossible: How many values were masked as physically impossible.
+        n_impossible: How many values were masked as physically impossible (negative or
+            above the limit).
         max_rate: The rate limit used to find them (recorded in attrs).
+        n_negative: How many of them were negative (a sign of a wrong scaling: the
+            colocation drops such files).
         extra_attrs: Reader-specific attrs to add.
 
     Returns:
@@ -283,7 +292,7 @@ def build_radar_array(
         coordinates (rows north to south), a ``time`` coordinate (end of accumulation),
         and attrs ``units``, ``accumulation_minutes`` (accumulations only),
         ``start_time``, ``end_time``, ``crs``, ``grid`` (JSON), ``grid_id``,
-        ``source_file``, ``n_impossible``, ``kind`` and ``quantity``.
+        ``source_file``, ``n_impossible``, ``n_negative``, ``kind`` and ``quantity``.
     """
     accumulated = meta.units == ACCUMULATION_UNITS
     attrs = {
@@ -303,6 +312,7 @@ def build_radar_array(
         "grid_id": grid_info(meta.grid).grid_id,
         "source_file": meta.path,
         "n_impossible": int(n_impossible),
+        "n_negative": int(n_negative),
         "max_rate": float(max_rate),
         "kind": meta.kind,
         "quantity": meta.quantity,
