@@ -32,8 +32,10 @@ from rainscore.grids import DEFAULT_BOX, IMERG_NLAT, IMERG_NLON, IMERG_RES, Box
 from rainscore.io.errors import ReaderError
 from rainscore.io.hdf5 import attr_number, attr_text, open_hdf5, parse_header
 from rainscore.io.imerg_filename import (
-    PRODUCTS,
+    ALGORITHM_IDS,
+    IMERG_PRODUCTS,
     ImergFileInfo,
+    normalise_version,
     parse_imerg_filename,
     version_number,
 )
@@ -59,7 +61,8 @@ _UNIT_ALIASES = {
     "minute": "min",
     "min": "min",
 }
-_ALGORITHM_RUN = {"3IMERGHHE": "E", "3IMERGHHL": "L", "3IMERGHH": "F"}
+_ALGORITHM_RUN = {algorithm: run for run, algorithm in ALGORITHM_IDS.items()}
+_NEAR_REAL_TIME = "near-real-time"  # the run a generic 3IMERGHH says in a PPS-NRT file
 _TIME_UNITS_RE = re.compile(
     r"^\s*(?P<unit>seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|d)\s+since\s+"
     r"(?P<date>\d{4}-\d{1,2}-\d{1,2})(?:[ T](?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d*)?)?))?"
@@ -152,7 +155,7 @@ def _read_file(path: Path, *, box: Box, specs: list[ImergVariable], required: bo
         times = _read_times(path, h5, header, info)
         lat_pos = _box_positions(path, h5, "lat", box.lat_index)
         lon_pos = _box_positions(path, h5, "lon", box.lon_index)
-        record = _FileRecord(path=path, product=PRODUCTS[run], version=version, times=times)
+        record = _FileRecord(path=path, product=IMERG_PRODUCTS[run], version=version, times=times)
         for spec in specs:
             dset, where = _find_dataset(h5, spec.path(major))
             if dset is None:
@@ -179,35 +182,73 @@ def _read_file(path: Path, *, box: Box, specs: list[ImergVariable], required: bo
 
 
 def _detect_run(path: Path, info: ImergFileInfo | None, header: dict[str, str]) -> str:
-    from_header = _ALGORITHM_RUN.get(header.get("AlgorithmID", "").upper())
-    if info is not None and from_header is not None and info.run != from_header:
+    """The run (:data:`~rainscore.io.imerg_filename.IMERG_RUNS`) of a file.
+
+    ``AlgorithmID`` names the run in production files (``3IMERGHHE``, ``3IMERGHHL``,
+    ``3IMERGHH`` for Final). Near-real-time files of the V03–V04 era
+    (``ProcessingSystem=PPS-NRT``) say ``3IMERGHH`` in both the Early and the Late run:
+    there the run is the one of the file name, or of the header's ``FileName``.
+    """
+    algorithm = header.get("AlgorithmID", "")
+    from_header = _ALGORITHM_RUN.get(algorithm.upper())
+    if from_header == "final" and "NRT" in header.get("ProcessingSystem", "").upper():
+        from_header = _NEAR_REAL_TIME
+        if info is None:
+            info = _header_file_name(header)
+    if info is not None and from_header is not None:
+        agrees = info.run != "final" if from_header == _NEAR_REAL_TIME else info.run == from_header
+        if not agrees:
+            said = (
+                f"a {_NEAR_REAL_TIME} (ProcessingSystem={header['ProcessingSystem']}) file"
+                if from_header == _NEAR_REAL_TIME
+                else f"the {IMERG_PRODUCTS[from_header]} run"
+            )
+            raise ReaderError(
+                path,
+                "inconsistent",
+                f"file name says the {info.product} run but FileHeader AlgorithmID="
+                f"{algorithm} is {said} (mislabelled file)",
+            )
+    if info is not None:
+        return info.run
+    if from_header == _NEAR_REAL_TIME:
         raise ReaderError(
             path,
-            "inconsistent",
-            f"file name says the {info.product} run but FileHeader AlgorithmID="
-            f"{header['AlgorithmID']} is the {PRODUCTS[from_header]} run (mislabelled file)",
+            "unknown_version",
+            f"cannot tell the run: FileHeader AlgorithmID={algorithm} of a "
+            f"{_NEAR_REAL_TIME} file may be Early or Late, and neither the file name nor "
+            "FileHeader FileName is an IMERG name",
         )
-    run = from_header or (info.run if info is not None else None)
-    if run is None:
+    if from_header is None:
         raise ReaderError(
             path,
             "unknown_version",
             "cannot tell the run (Early/Late/Final): the file name is not an IMERG name "
             "and FileHeader has no AlgorithmID",
         )
-    return run
+    return from_header
+
+
+def _header_file_name(header: dict[str, str]) -> ImergFileInfo | None:
+    """What the ``FileName`` written in the header says, if it is an IMERG name."""
+    try:
+        return parse_imerg_filename(header.get("FileName", ""))
+    except ReaderError:
+        return None
 
 
 def _detect_version(
     path: Path, info: ImergFileInfo | None, header: dict[str, str], h5: h5py.File
 ) -> str:
-    from_header = header.get("ProductVersion") or None
+    in_header = header.get("ProductVersion") or None
+    # Near-real-time headers write the version without its V ("03E").
+    from_header = (normalise_version(in_header) or in_header) if in_header else None
     from_name = info.version if info is not None else None
     if from_header and from_name and from_header != from_name:
         raise ReaderError(
             path,
             "inconsistent",
-            f"file name says version {from_name} but FileHeader ProductVersion={from_header} "
+            f"file name says version {from_name} but FileHeader ProductVersion={in_header} "
             "(mislabelled file)",
         )
     version = from_header or from_name

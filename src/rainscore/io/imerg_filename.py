@@ -1,4 +1,9 @@
-"""IMERG half-hourly file names: product, run, version and half hour.
+"""The IMERG runs and half-hourly file names: one vocabulary, names parsed and built here.
+
+Every parameter and attribute that names a run spells it as in :data:`IMERG_RUNS`
+(``early``, ``late``, ``final``; ``imerg_run`` in the parameters); :data:`IMERG_PRODUCTS`
+gives the product title PPS uses (``Early``…), written in the ``product`` attribute of
+the datasets read.
 
 The names follow the PPS convention::
 
@@ -7,7 +12,8 @@ The names follow the PPS convention::
 with ``-E``/``-L`` for the Early/Late runs (no suffix for Final), ``MMMM`` the start in
 minutes of the day, ``VNNX`` the product version (``V07B``) and ``<extension>`` one of
 ``HDF5`` (Final), ``RT-H5`` (Early/Late), possibly followed by ``.nc4`` or ``.SUB.nc4``
-for GES DISC netCDF-4 subsets.
+for GES DISC netCDF-4 subsets. The version letter is not the run: near-real-time files of
+the V03 era are ``V03E`` in both the Early and the Late run.
 """
 
 from __future__ import annotations
@@ -20,8 +26,22 @@ from pathlib import Path
 
 from rainscore.io.errors import ReaderError
 
-PRODUCTS = {"E": "Early", "L": "Late", "F": "Final"}
+IMERG_RUNS = ("early", "late", "final")
+"""The IMERG runs, spelt as in every parameter (``imerg_run``) and attribute."""
 
+IMERG_PRODUCTS = {"early": "Early", "late": "Late", "final": "Final"}
+"""Run → product title (the datasets' ``product`` attribute)."""
+
+ALGORITHM_IDS = {"early": "3IMERGHHE", "late": "3IMERGHHL", "final": "3IMERGHH"}
+"""Run → ``AlgorithmID`` of the ``FileHeader`` of PPS production files (V05 on).
+
+Near-real-time files of the V03–V04 era (``ProcessingSystem=PPS-NRT``) say
+``3IMERGHH`` in both the Early and the Late run.
+"""
+
+_RUN_CODES = {"E": "early", "L": "late", None: "final"}
+_NAME_CODES = {"early": "-E", "late": "-L", "final": ""}
+_EXTENSIONS = {"early": "RT-H5", "late": "RT-H5", "final": "HDF5"}
 _NAME_RE = re.compile(
     r"^3B-HHR(?:-(?P<run>[EL]))?\.MS\.MRG\.3IMERG\."
     r"(?P<date>\d{8})-S(?P<start>\d{6})-E(?P<end>\d{6})\."
@@ -29,6 +49,7 @@ _NAME_RE = re.compile(
     r"(?P<extension>(?:HDF5|RT-H5|h5|H5)(?:\.SUB)?(?:\.nc4|\.nc)?)$"
 )
 _VERSION_RE = re.compile(r"^V(?P<major>\d{2})[A-Z]?$")
+_HEADER_VERSION_RE = re.compile(r"^V?(?P<version>\d{2}[A-Z]?)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -36,20 +57,23 @@ class ImergFileInfo:
     """What an IMERG half-hourly file name says.
 
     Attributes:
-        product: ``"Early"``, ``"Late"`` or ``"Final"``.
+        run: ``"early"``, ``"late"`` or ``"final"`` (:data:`IMERG_RUNS`).
         start: Start of the half hour (naive datetime, UTC).
         end: Last second of the half hour as written in the name (``HH:29:59``/``HH:59:59``).
         version: Product version as written (``"V07B"``).
-        run: ``"E"``, ``"L"`` or ``"F"``.
         extension: Everything after the version (``"HDF5"``, ``"RT-H5"``, ``"HDF5.nc4"``).
     """
 
-    product: str
+    run: str
     start: dt.datetime
     end: dt.datetime
     version: str
-    run: str
     extension: str
+
+    @property
+    def product(self) -> str:
+        """The product title of the run (``"Early"``, ``"Late"`` or ``"Final"``)."""
+        return IMERG_PRODUCTS[self.run]
 
     @property
     def major_version(self) -> int:
@@ -72,6 +96,66 @@ def version_number(version: str) -> int:
     if m is None:
         raise ValueError(f"{version!r} is not an IMERG version string like 'V07B'")
     return int(m["major"])
+
+
+def normalise_version(text: str) -> str | None:
+    """A version as file names write it, from a ``FileHeader`` ``ProductVersion``.
+
+    Near-real-time headers omit the ``V`` (``"03E"``); production headers keep it.
+
+    Returns:
+        ``"V03E"`` for ``"03E"`` or ``"V03E"``; ``None`` if ``text`` is no version.
+    """
+    m = _HEADER_VERSION_RE.match(text.strip())
+    return f"V{m['version'].upper()}" if m else None
+
+
+def check_run(run: str, *, parameter: str, allow_auto: bool = False) -> str:
+    """Check a run parameter against the one vocabulary.
+
+    Args:
+        run: The value given.
+        parameter: The parameter's name for the message (``"ingestion.imerg_run"``).
+        allow_auto: Also accept ``"auto"`` (the run with most files).
+
+    Returns:
+        ``run``.
+
+    Raises:
+        ValueError: If ``run`` is not one of :data:`IMERG_RUNS` (or ``"auto"``).
+    """
+    allowed = ("auto", *IMERG_RUNS) if allow_auto else IMERG_RUNS
+    if run not in allowed:
+        raise ValueError(f"{parameter} must be one of {allowed}, got {run!r}")
+    return run
+
+
+def imerg_filename(start: dt.datetime, *, run: str, version: str) -> str:
+    """The PPS name of the half-hourly file of ``run`` starting at ``start``.
+
+    Args:
+        start: Start of the half hour (UTC, on a half hour).
+        run: ``"early"``, ``"late"`` or ``"final"``.
+        version: Product version, e.g. ``"V07B"``.
+
+    Returns:
+        E.g. ``3B-HHR.MS.MRG.3IMERG.20240610-S003000-E005959.0030.V07B.HDF5`` (Final) or
+        ``3B-HHR-L.MS.MRG.3IMERG.20240610-S003000-E005959.0030.V07B.RT-H5`` (Late).
+
+    Raises:
+        ValueError: If ``run`` or ``version`` is not one IMERG knows, or ``start`` is not
+            on a half hour.
+    """
+    check_run(run, parameter="run")
+    version_number(version)
+    if start.minute % 30 or start.second or start.microsecond:
+        raise ValueError(f"IMERG half hours start at HH:00 or HH:30, got {start.isoformat()}")
+    end = start + dt.timedelta(minutes=29, seconds=59)
+    minutes = start.hour * 60 + start.minute
+    return (
+        f"3B-HHR{_NAME_CODES[run]}.MS.MRG.3IMERG.{start:%Y%m%d}-S{start:%H%M%S}-E{end:%H%M%S}."
+        f"{minutes:04d}.{version}.{_EXTENSIONS[run]}"
+    )
 
 
 def parse_imerg_filename(path: str | PathLike) -> ImergFileInfo:
@@ -120,12 +204,10 @@ def parse_imerg_filename(path: str | PathLike) -> ImergFileInfo:
             f"file name {name!r}: minutes-of-day field {m['minutes']} disagrees with "
             f"start S{m['start']} (expected {minutes:04d})",
         )
-    run = m["run"] or "F"
     return ImergFileInfo(
-        product=PRODUCTS[run],
+        run=_RUN_CODES[m["run"]],
         start=start,
         end=end,
         version=m["version"],
-        run=run,
         extension=m["extension"],
     )
