@@ -70,3 +70,57 @@ def test_strict_mode_raises_on_a_problem(tmp_path) -> None:
     strict = IngestionConfig(executor="sequential", progress=False, strict=True)
     with pytest.raises(ValueError, match="a second file for end time"):
         build_radar_inventory([a, b], config=strict)
+
+
+def _corrupt_chunks(path: str) -> None:
+    """Damage every compressed chunk: the attributes stay readable, the data does not."""
+    with h5py.File(path, "r") as h5:
+        dset = h5["dataset1/data1/data"]
+        spans = [
+            (info.byte_offset, info.size)
+            for info in (dset.id.get_chunk_info(i) for i in range(dset.id.get_num_chunks()))
+        ]
+    with open(path, "r+b") as f:
+        for offset, size in spans:
+            f.seek(offset + size // 4)
+            f.write(b"\xff" * (size // 2))
+
+
+def test_a_corrupt_duplicate_that_sorts_first_does_not_push_out_the_good_file(tmp_path) -> None:
+    corrupt = _write(tmp_path / "a_corrupt.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
+    good = _write(tmp_path / "b_good.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
+    _corrupt_chunks(corrupt)
+    inv = build_radar_inventory([corrupt, good], config=CONFIG).set_index("path")
+    assert inv.loc[good, "status"] == "ok"
+    assert inv.loc[corrupt, "status"] == "bad"
+    assert inv.loc[corrupt, "reason"] == "corrupt_data"
+    assert good in inv.loc[corrupt, "problem"]  # names the file used instead
+
+
+def test_readable_duplicates_keep_the_first_and_name_both(tmp_path) -> None:
+    first = _write(tmp_path / "a.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
+    second = _write(tmp_path / "b.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
+    inv = build_radar_inventory([second, first], config=CONFIG).set_index("path")
+    assert inv.loc[first, "status"] == "ok"
+    assert inv.loc[second, "status"] == "duplicate"
+    assert inv.loc[second, "reason"] == "duplicate"
+    assert second in inv.loc[second, "problem"]
+    assert f"{first} is used" in inv.loc[second, "problem"]
+
+
+def test_every_unusable_row_has_a_reason_code(tmp_path) -> None:
+    a = _write(tmp_path / "a_500m.h5", METEOFRANCE_500M, "2024-06-10T00:05")
+    b = _write(tmp_path / "b_1km.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
+    c = _write(tmp_path / "c_1km.h5", METEOFRANCE_1KM, "2024-06-10T00:10")
+    d = _write(tmp_path / "d_1km.h5", METEOFRANCE_1KM, "2024-06-10T00:10")
+    f = _write(tmp_path / "f_1km_hourly.h5", METEOFRANCE_1KM, "2024-06-10T00:15", minutes=60)
+    g = tmp_path / "g_empty.h5"
+    g.write_bytes(b"")
+    inv = build_radar_inventory([a, b, c, d, f, str(g)], config=CONFIG).set_index("path")
+    assert inv.loc[[a, d, f, str(g)], "reason"].tolist() == [
+        "wrong_grid",
+        "duplicate",
+        "wrong_accumulation",
+        "empty",
+    ]
+    assert inv.loc[[b, c], "reason"].isna().all()

@@ -9,7 +9,7 @@ import pandas as pd
 from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
 from rainscore.ingest.parallel import map_files
-from rainscore.io import radar_metadata
+from rainscore.io import ReaderError, open_radar, radar_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,11 @@ INVENTORY_COLUMNS = [
     "ny",
     "nx",
     "status",
+    "reason",
     "problem",
 ]
 STATUSES = ("ok", "bad", "wrong_grid", "wrong_accumulation", "duplicate")
+"""``reason`` is the status for the last three, the reader's code for ``bad`` files."""
 
 
 def _metadata_row(path: str) -> dict:
@@ -43,6 +45,50 @@ def _metadata_row(path: str) -> dict:
     return {k: v for k, v in row.items() if k in INVENTORY_COLUMNS}
 
 
+def _decode_problem(path: str) -> tuple[str, str] | None:
+    """``(reason, problem)`` if the file's data cannot be decoded, else None."""
+    try:
+        open_radar(path)
+    except ReaderError as err:
+        return err.reason, str(err)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+        return "unreadable", f"{path}: {type(err).__name__}: {err}"
+    return None
+
+
+def _choose_among_duplicates(inv: pd.DataFrame) -> pd.DataFrame:
+    """Keep one usable file per end time: the first, in path order, whose data decodes.
+
+    Attributes alone cannot tell a good file from one whose data chunks are damaged, so the
+    files competing for an end time (rare) are decoded. Those that fail become ``bad`` with
+    the reader's reason; the others but the kept one become ``duplicate``; both messages
+    name the file that is used. Only usable files compete: a file on the wrong grid or of
+    the wrong accumulation never pushes a good one out.
+    """
+    ok = inv["status"] == "ok"
+    competing = ok & inv["end_time"].notna() & inv["end_time"].where(ok).duplicated(keep=False)
+    for end_time, group in inv.loc[competing].groupby("end_time", sort=False):
+        problems = {i: _decode_problem(inv.at[i, "path"]) for i in group.index}
+        readable = [i for i in group.index if problems[i] is None]
+        kept = readable[0] if readable else None
+        used = f"{inv.at[kept, 'path']} is used" if kept is not None else "no file is usable"
+        for i in group.index:
+            if problems[i] is not None:
+                reason, problem = problems[i]
+                inv.loc[i, ["status", "reason", "problem"]] = [
+                    "bad",
+                    reason,
+                    f"{problem} (one of several files for end time {end_time}; {used})",
+                ]
+            elif i != kept:
+                inv.loc[i, ["status", "reason", "problem"]] = [
+                    "duplicate",
+                    "duplicate",
+                    f"{inv.at[i, 'path']}: a second file for end time {end_time}; {used}",
+                ]
+    return inv
+
+
 def build_radar_inventory(
     paths: list[str],
     *,
@@ -51,13 +97,16 @@ def build_radar_inventory(
 ) -> pd.DataFrame:
     """List radar files with what their attributes say, and whether each is usable.
 
-    Only attributes are read (no data decoding). Rows of ``previous`` whose file is unchanged
-    (same size and modification time) are reused without opening the file.
+    Only attributes are read (no data decoding), except for files that compete for an end
+    time. Rows of ``previous`` whose file is unchanged (same size and modification time) are
+    reused without opening the file.
 
     Statuses: ``ok``; ``bad`` (unreadable, with the reader's message); ``wrong_grid`` (not on
     the expected grid: ``config.radar_grid_id`` or, with ``auto``, the most common one);
     ``wrong_accumulation`` (not a ``config.radar_frame_minutes``-minute frame); ``duplicate``
-    (a second file for the same end time; the first path in sort order is kept).
+    (a second file for the same end time: see :func:`_choose_among_duplicates`). ``reason``
+    is a short code for every unusable row: the reader's (:data:`rainscore.io.errors.REASONS`)
+    for ``bad`` files, else the status.
 
     Args:
         paths: Raw radar files.
@@ -82,7 +131,7 @@ def build_radar_inventory(
         size, mtime = fingerprint(path)
         old = known.get(path)
         if old is not None and (old["size"], old["mtime_ns"]) == (size, mtime):
-            rows.append({**old, "status": "ok", "problem": None})
+            rows.append({**old, "status": "ok", "reason": None, "problem": None})
         else:
             to_read.append(path)
     results = map_files(
@@ -98,9 +147,11 @@ def build_radar_inventory(
         size, mtime = fingerprint(result.path)
         base = {"path": result.path, "size": size, "mtime_ns": mtime}
         if result.ok:
-            rows.append({**base, **result.value, "status": "ok", "problem": None})
+            rows.append({**base, **result.value, "status": "ok", "reason": None, "problem": None})
         else:
-            rows.append({**base, "status": "bad", "problem": result.problem})
+            rows.append(
+                {**base, "status": "bad", "reason": result.reason, "problem": result.problem}
+            )
     inv = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
     for col in ("start_time", "end_time"):
         inv[col] = pd.to_datetime(inv[col])
@@ -125,15 +176,11 @@ def build_radar_inventory(
         ),
         axis=1,
     )
-    ok = inv["status"] == "ok"
-    # Only usable files compete for an end time: a file on the wrong grid or of the wrong
-    # accumulation must not push a good one out.
-    dup = ok & inv["end_time"].where(ok).duplicated(keep="first") & inv["end_time"].notna()
-    inv.loc[dup, "status"] = "duplicate"
-    inv.loc[dup, "problem"] = inv.loc[dup].apply(
-        lambda r: f"{r['path']}: a second file for end time {r['end_time']}", axis=1
-    )
+    inv = _choose_among_duplicates(inv)
+    marked = (inv["status"] != "ok") & inv["reason"].isna()
+    inv.loc[marked, "reason"] = inv.loc[marked, "status"]
     if config.strict and (inv["status"] != "ok").any():
-        raise ValueError(inv.loc[inv["status"] != "ok", "problem"].iloc[0])
+        first = inv.loc[inv["status"] != "ok"].iloc[0]
+        raise ValueError(f"{first['problem']} ({first['reason']})")
     inv.attrs["expected_grid_id"] = expected
     return inv
