@@ -95,7 +95,10 @@ def test_config_from_kedro_parameters_round_trips() -> None:
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"threshold": [1.0]}, "unknown score parameters"),
+        ({"threshold": [1.0]}, r"Unknown scoring.scores parameters \['threshold'\]"),
+        ({"thresholds": [-1.0, 0.5]}, r"scoring.scores.thresholds must be rain rates > 0"),
+        ({"thresholds": [0.0]}, r"scoring.scores.thresholds must be rain rates > 0"),
+        ({"windows": [-1, 3]}, r"scoring.scores.windows must be positive odd"),
         ({"windows": [4]}, "odd"),
         ({"min_wet_fraction": 2}, "min_wet_fraction"),
         ({"families": ["fss", "neural"]}, "families"),

@@ -76,6 +76,21 @@ class AnalysisConfig:
         "kge",
     )
 
+    def __post_init__(self) -> None:
+        checks = (
+            ("min_coverage", 0 <= self.min_coverage <= 1, "in [0, 1]"),
+            ("signal_tolerance", self.signal_tolerance >= 0, ">= 0"),
+            ("n_bootstrap", self.n_bootstrap >= 0, ">= 0"),
+            ("n_bins", self.n_bins >= 1, ">= 1"),
+        )
+        for name, ok, expected in checks:
+            if not ok:
+                raise ValueError(
+                    f"scoring.analysis.{name} must be {expected}, got {getattr(self, name)}"
+                )
+        if not self.candidates:
+            raise ValueError("scoring.analysis.candidates must name at least one score")
+
     @classmethod
     def from_dict(cls, d: dict | None) -> AnalysisConfig:
         """Build from parameters (unknown keys are an error)."""

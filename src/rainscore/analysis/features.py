@@ -47,6 +47,12 @@ class FeatureConfig:
     wet_threshold: float = 0.1
     convective_threshold: float = 5.0
 
+    def __post_init__(self) -> None:
+        for name in ("wet_threshold", "convective_threshold"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"scoring.features.{name} must be > 0 mm/h, got {value}")
+
     @classmethod
     def from_dict(cls, d: dict | None) -> FeatureConfig:
         """Build from parameters (unknown keys are an error)."""

@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from rainscore.params import dataclass_from_params
 from rainscore.scores.categorical import check_thresholds
 from rainscore.scores.neighbourhood import check_windows
 from rainscore.scores.object_based import check_sal_options
@@ -45,22 +48,44 @@ class ScoreConfig:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "thresholds", tuple(check_thresholds(self.thresholds).tolist()))
-        set_(self, "windows", tuple(check_windows(self.windows).tolist()))
+        try:
+            thresholds = check_thresholds(self.thresholds)
+            windows = check_windows(self.windows)
+        except ValueError as err:
+            raise ValueError(f"scoring.scores.{err}") from None
+        if np.any(thresholds <= 0):
+            raise ValueError(
+                f"scoring.scores.thresholds must be rain rates > 0 mm/h (an event is a rate "
+                f">= threshold), got {list(self.thresholds)}"
+            )
+        set_(self, "thresholds", tuple(thresholds.tolist()))
+        set_(self, "windows", tuple(windows.tolist()))
         set_(self, "families", tuple(self.families))
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown or not self.families:
-            raise ValueError(f"families must be a non-empty subset of {FAMILIES}, got {unknown}")
+            raise ValueError(
+                f"scoring.scores.families must be a non-empty subset of {FAMILIES}, "
+                f"got {list(self.families)}"
+            )
         if not self.wet_threshold > 0:
-            raise ValueError(f"wet_threshold must be > 0 mm/h, got {self.wet_threshold}")
+            raise ValueError(
+                f"scoring.scores.wet_threshold must be > 0 mm/h, got {self.wet_threshold}"
+            )
         if not 0.0 <= self.min_wet_fraction <= 1.0:
-            raise ValueError(f"min_wet_fraction must be in [0, 1], got {self.min_wet_fraction}")
-        check_sal_options(self.sal_threshold_ratio, self.sal_quantile, self.sal_min_object_pixels)
+            raise ValueError(
+                f"scoring.scores.min_wet_fraction must be in [0, 1], got {self.min_wet_fraction}"
+            )
+        try:
+            check_sal_options(
+                self.sal_threshold_ratio, self.sal_quantile, self.sal_min_object_pixels
+            )
+        except ValueError as err:
+            raise ValueError(f"scoring.scores: {err}") from None
         set_(self, "sal_min_object_pixels", int(self.sal_min_object_pixels))
 
     @classmethod
     def from_dict(cls, params: Mapping[str, Any] | None) -> ScoreConfig:
-        """Build a config from a parameters mapping (e.g. Kedro ``params:scores``).
+        """Build a config from ``params:scoring.scores``.
 
         Missing keys take their defaults; lists become tuples.
 
@@ -71,16 +96,10 @@ class ScoreConfig:
             The validated config.
 
         Raises:
-            ValueError: A key is not a field of :class:`ScoreConfig`, or a value is invalid.
+            ValueError: A key is not a field of :class:`ScoreConfig`, or a value is invalid
+                (named ``scoring.scores.<key>`` with the value).
         """
-        params = dict(params or {})
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(params) - names)
-        if unknown:
-            raise ValueError(
-                f"unknown score parameters {unknown}; expected some of {sorted(names)}"
-            )
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+        return dataclass_from_params(cls, params, section="scoring.scores")
 
     def to_dict(self) -> dict[str, Any]:
         """The config as plain Python values (lists for sequences), for provenance records.

@@ -61,18 +61,61 @@ class ExpectationConfig:
     max_missing_fraction: float = 0.1
     ranges: dict[str, ValueRange] = field(default_factory=lambda: dict(DEFAULT_RANGES))
 
+    def __post_init__(self) -> None:
+        where = "colocation.validation"
+        if isinstance(self.step_minutes, bool) or self.step_minutes < 1:
+            raise ValueError(f"{where}.step_minutes must be >= 1, got {self.step_minutes!r}")
+        if not 0 <= self.max_missing_fraction <= 1:
+            raise ValueError(
+                f"{where}.max_missing_fraction must be in [0, 1], got {self.max_missing_fraction}"
+            )
+        for name, bounds in self.ranges.items():
+            if not bounds.min <= bounds.max:
+                raise ValueError(
+                    f"{where}.ranges.{name} must be [min, max] with min <= max, "
+                    f"got [{bounds.min:g}, {bounds.max:g}]"
+                )
+
     @classmethod
-    def from_dict(cls, params: dict[str, Any], box: Box) -> ExpectationConfig:
-        """Build from ``params:validation``-style parameters (unknown keys are an error)."""
-        unknown = set(params) - {"ranges", "step_minutes", "max_missing_fraction"}
+    def from_dict(cls, params: dict[str, Any] | None, box: Box) -> ExpectationConfig:
+        """Build from ``params:colocation.validation`` (unknown keys are an error).
+
+        Args:
+            params: ``step_minutes``, ``max_missing_fraction`` and ``ranges`` (a
+                ``[min, max]`` per variable, added to or replacing :data:`DEFAULT_RANGES`).
+            box: The analysis box the grid suite expects.
+
+        Returns:
+            The validated config.
+
+        Raises:
+            ValueError: On an unknown key or an invalid value (named
+                ``colocation.validation.<key>`` with the value).
+        """
+        where = "colocation.validation"
+        params = dict(params or {})
+        known = {"ranges", "step_minutes", "max_missing_fraction"}
+        unknown = sorted(set(params) - known)
         if unknown:
-            raise ValueError(f"Unknown validation parameters {sorted(unknown)}")
+            raise ValueError(f"Unknown {where} parameters {unknown}; known: {sorted(known)}")
         ranges = dict(DEFAULT_RANGES)
         for name, bounds in (params.get("ranges") or {}).items():
+            if (
+                not isinstance(bounds, list | tuple)
+                or len(bounds) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            ):
+                raise ValueError(f"{where}.ranges.{name} must be [min, max], got {bounds!r}")
             ranges[name] = ValueRange(float(bounds[0]), float(bounds[1]))
+        for name in ("step_minutes", "max_missing_fraction"):
+            value = params.get(name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise ValueError(f"{where}.{name} must be a number, got {value!r}")
         return cls(
             box=box,
-            step_minutes=int(params.get("step_minutes", 30)),
+            step_minutes=params.get("step_minutes", 30),
             max_missing_fraction=float(params.get("max_missing_fraction", 0.1)),
             ranges=ranges,
         )
@@ -319,6 +362,7 @@ class ScoreSuiteConfig:
     def from_dict(cls, params: dict[str, Any] | None) -> ScoreSuiteConfig:
         """Build from ``params:scoring.validation`` (unknown keys are an error)."""
         return dataclass_from_params(cls, params, section="scoring.validation")
+
 
 #: Ranges of the bounded scores, by column prefix (before ``_t``/``_w`` suffixes).
 SCORE_RANGES: dict[str, tuple[float, float]] = {
