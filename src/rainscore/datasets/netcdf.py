@@ -13,7 +13,8 @@ Loading opens the file lazily (dask-backed, one chunk per on-disk chunk), so a n
 needs one variable or a few time steps reads only those. Saving writes to a hidden
 temporary file in the target folder and renames it into place: a crash mid-save leaves no
 file under the dataset's name, so a later load (which picks the newest version holding the
-file) never sees a half-written one.
+file) never sees a half-written one. A save killed outright (``kill -9``) cannot remove its
+temporary: the next save of the dataset does (:mod:`rainscore.atomic`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import xarray as xr
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
 
-from rainscore.atomic import atomic_path
+from rainscore.atomic import atomic_path, remove_stale_temporaries
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +175,10 @@ class XarrayNetCDFDataset(AbstractVersionedDataset[xr.Dataset | xr.DataArray, xr
         return ds
 
     def save(self, data: xr.Dataset | xr.DataArray) -> None:
-        """Write ``data`` atomically to a new version (or the plain path if unversioned)."""
+        """Write ``data`` atomically to a new version (or the plain path if unversioned).
+
+        Temporaries that a killed save of this dataset left behind are removed first.
+        """
         if isinstance(data, xr.DataArray):
             if data.name is None:
                 raise DatasetError(f"{self}: a DataArray needs a name to be saved")
@@ -186,6 +190,7 @@ class XarrayNetCDFDataset(AbstractVersionedDataset[xr.Dataset | xr.DataArray, xr
             raise DatasetError(
                 f"{self}: expected an xarray Dataset or DataArray, got {type(data).__name__}"
             )
+        remove_stale_temporaries(Path(str(self._filepath)), versioned=self._version is not None)
         path = Path(str(self._get_save_path()))
         write_netcdf_atomic(
             ds,

@@ -2,7 +2,8 @@
 
 ``kedro_datasets.pandas.ParquetDataset`` writes in place: an interrupted save leaves a
 corrupt newest version, which the next incremental run (``radar_inventory_previous``) would
-then load. This dataset writes to a hidden temporary file and renames it into place.
+then load. This dataset writes to a hidden temporary file and renames it into place, and
+removes the temporaries of saves that were killed (see :mod:`rainscore.atomic`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
 
-from rainscore.atomic import atomic_path
+from rainscore.atomic import atomic_path, remove_stale_temporaries
 
 
 class ParquetTableDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
@@ -54,9 +55,13 @@ class ParquetTableDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
         return pd.read_parquet(path, **self._load_args)
 
     def save(self, data: pd.DataFrame) -> None:
-        """Write a new version (or the plain path) through a temporary file."""
+        """Write a new version (or the plain path) through a temporary file.
+
+        Temporaries that a killed save of this dataset left behind are removed first.
+        """
         if not isinstance(data, pd.DataFrame):
             raise DatasetError(f"{self}: expected a DataFrame, got {type(data).__name__}")
+        remove_stale_temporaries(Path(str(self._filepath)), versioned=self._version is not None)
         with atomic_path(Path(str(self._get_save_path()))) as tmp:
             data.to_parquet(tmp, **self._save_args)
 
