@@ -107,24 +107,14 @@ def _positive_int(name: str, default: int) -> Callable[[Any], int]:
     return parse
 
 
-def _directory(name: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{name} must be a folder path, got {value!r}")
-        return value
-
-    return parse
-
-
 @dataclass(frozen=True)
 class ColocationSection:
-    """``params:colocation``: the engine, the scoring mask, the validation suites and the
-    area-weights cache."""
+    """``params:colocation``: the engine, the scoring mask and the validation suites (the
+    area-weights cache is the catalog's ``area_weights``)."""
 
     engine: ColocationConfig
     mask: MaskConfig
     validation: ExpectationConfig
-    weights_cache_dir: str
 
     @classmethod
     def from_dict(cls, params: Mapping[str, Any] | None, box: Box) -> ColocationSection:
@@ -144,7 +134,6 @@ class ColocationSection:
             "engine": ColocationConfig.from_dict,
             "mask": MaskConfig.from_dict,
             "validation": lambda v: ExpectationConfig.from_dict(v or {}, box),
-            "weights_cache_dir": _directory("colocation.weights_cache_dir"),
         }
         return cls(**_parse_parts("colocation", params, parts))
 

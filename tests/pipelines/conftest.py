@@ -59,7 +59,6 @@ class Project:
         self.root = root
         self.world = world
         self.params = params
-        self.params["colocation"]["weights_cache_dir"] = str(root / "area_weights")
         raw = yaml.safe_load((CONF / "catalog.yml").read_text())
         config = {k: _relocate(v, root) for k, v in raw.items() if not k.startswith("_")}
         config["imerg_raw"]["path"] = str(world / "imerg")
@@ -88,6 +87,12 @@ class Project:
 def project(tmp_path, tiny_world, tiny_box) -> Project:
     """A fresh project data folder over the shared tiny world."""
     return Project(tmp_path / "project", tiny_world, load_parameters(tiny_box))
+
+
+@pytest.fixture(scope="module")
+def module_project(tmp_path_factory, tiny_world, tiny_box) -> Project:
+    """A project data folder shared by the tests of one module (run a pipeline once)."""
+    return Project(tmp_path_factory.mktemp("project"), tiny_world, load_parameters(tiny_box))
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ def test_pipelines_are_registered() -> None:
 def test_default_runs_everything_but_the_demo() -> None:
     pipelines = register_pipelines()
     default = {n.name for n in pipelines["__default__"].nodes}
-    assert "build_world" not in default
+    assert "write_world" not in default
     for name in ("ingestion", "colocation", "scoring"):
         assert {n.name for n in pipelines[name].nodes} <= default
 
 
-def test_default_is_connected_from_raw_files() -> None:
+def test_default_is_connected_from_raw_files_and_caches() -> None:
     inputs = register_pipelines()["__default__"].inputs()
     data_inputs = {i for i in inputs if not i.startswith("params:")}
     assert data_inputs == {
@@ -27,4 +27,5 @@ def test_default_is_connected_from_raw_files() -> None:
         "imerg_cube_previous",
         "radar_inventory_previous",
         "demo_truth_optional",
+        "area_weights",
     }

@@ -1,12 +1,14 @@
 """Kedro catalog datasets of the project (the only part of the package, with the
 pipelines, that imports Kedro)."""
 
+from rainscore.datasets.folder import FolderDataset
 from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
 from rainscore.datasets.optional import OptionalDataset
 from rainscore.datasets.parquet import ParquetTableDataset
 from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
 
 __all__ = [
+    "FolderDataset",
     "OptionalDataset",
     "ParquetTableDataset",
     "RawFilesDataset",

@@ -5,22 +5,26 @@ glob patterns; nodes receive the sorted list of paths and open the files themsel
 folder of two years of files costs nothing to "load". It cannot be saved: raw folders are
 never written by the pipelines.
 
-``SyntheticWorldDataset`` is the one place where files appear in a raw folder: saving a
-:class:`rainscore.synthetic.SyntheticWorld` writes its radar, IMERG and truth files there
-(streaming, each file atomically) and loading returns the manifest of what was written.
+``SyntheticWorldDataset`` is the manifest of a synthetic world: the ``demo`` pipeline's
+node writes the world's radar, IMERG and truth files into the raw folder (through
+:meth:`rainscore.synthetic.SyntheticWorld.write`, streaming, each file atomically) and
+returns the manifest; saving the dataset stores that table as ``manifest.csv`` beside the
+files, loading reads it back.
 """
 
 from __future__ import annotations
 
 import glob
-import logging
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
-logger = logging.getLogger(__name__)
+from rainscore.atomic import atomic_path, remove_stale_temporaries
+
+#: Columns of a synthetic world's manifest (:meth:`rainscore.synthetic.SyntheticWorld.write`).
+MANIFEST_COLUMNS = ("kind", "path", "time", "bytes")
 
 
 class RawFilesDataset(AbstractDataset[None, list[str]]):
@@ -75,42 +79,51 @@ class RawFilesDataset(AbstractDataset[None, list[str]]):
         return self._path.is_dir()
 
 
-class SyntheticWorldDataset(AbstractDataset[Any, pd.DataFrame]):
-    """A synthetic world written in the real file formats under ``path``.
+class SyntheticWorldDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """The manifest of a synthetic world written under ``path`` (``path/manifest.csv``).
 
-    Saving a ``SyntheticWorld`` writes ``radar/``, ``imerg/``, ``truth/`` and
-    ``world.json`` under ``path``; loading returns the manifest (one row per file).
+    The files themselves are written by the node that simulates the world; saving stores
+    only the manifest (atomically), one row per file with ``kind``, ``path``, ``time`` and
+    ``bytes``.
+
+    Example catalog entry::
+
+        demo_world:
+          type: rainscore.datasets.SyntheticWorldDataset
+          path: data/01_raw/demo
     """
 
-    def __init__(
-        self,
-        *,
-        path: str,
-        progress: bool = True,
-        weights_cache_dir: str | None = None,
-        metadata: dict | None = None,
-    ):
+    def __init__(self, *, path: str, metadata: dict[str, Any] | None = None) -> None:
         """Create the dataset.
 
         Args:
             path: Root folder of the world.
-            progress: Show progress bars while writing.
-            weights_cache_dir: Folder of the radar → IMERG area-weights cache (the colocation
-                pipeline uses the same one, so the weights are computed once).
             metadata: Free-form metadata, ignored by Kedro.
         """
         self._path = Path(path)
-        self._progress = progress
-        self._cache_dir = weights_cache_dir
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path), "weights_cache_dir": self._cache_dir}
+        return {"path": str(self._path)}
 
-    def save(self, data: Any) -> None:
-        """Write the world's files (each atomically) and its manifest."""
-        manifest = data.write(self._path, progress=self._progress, cache_dir=self._cache_dir)
-        manifest.to_csv(self._path / "manifest.csv", index=False)
+    def save(self, data: pd.DataFrame) -> None:
+        """Store the manifest as ``manifest.csv`` (atomically).
+
+        Raises:
+            DatasetError: If ``data`` is not a manifest table.
+        """
+        missing = [
+            c for c in MANIFEST_COLUMNS if not isinstance(data, pd.DataFrame) or c not in data
+        ]
+        if missing:
+            raise DatasetError(
+                f"{self}: expected the world's manifest (a table with columns "
+                f"{list(MANIFEST_COLUMNS)}), got {type(data).__name__} lacking {missing}"
+            )
+        manifest = self._path / "manifest.csv"
+        remove_stale_temporaries(manifest)
+        with atomic_path(manifest) as tmp:
+            data.to_csv(tmp, index=False)
 
     def load(self) -> pd.DataFrame:
         """The manifest of the world's files."""

@@ -21,10 +21,13 @@ from rainscore.validation import (
 def colocate(
     radar_inventory: pd.DataFrame,
     imerg_cube: xr.Dataset,
+    area_weights: str,
     box: dict[str, float],
     colocation: dict[str, Any],
 ) -> tuple[xr.Dataset, pd.DataFrame]:
     """Stream the radar files onto the IMERG grid over the IMERG cube's period.
+
+    ``area_weights`` is the folder of the area-weights cache (catalog ``area_weights``).
 
     Returns:
         Radar on the IMERG grid, and the radar files that could not be used.
@@ -33,7 +36,7 @@ def colocate(
     result = colocate_radar(
         radar_inventory,
         Box.from_dict(box),
-        cache_dir=colocation["weights_cache_dir"],
+        cache_dir=area_weights,
         config=ColocationConfig.from_dict(colocation["engine"]),
         start=times[0],
         end=times[-1] + pd.Timedelta(minutes=30),

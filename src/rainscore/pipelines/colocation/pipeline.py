@@ -11,7 +11,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=colocate,
-                inputs=["radar_inventory", "imerg_cube", "params:box", "params:colocation"],
+                inputs=[
+                    "radar_inventory",
+                    "imerg_cube",
+                    "area_weights",
+                    "params:box",
+                    "params:colocation",
+                ],
                 outputs=["radar_on_imerg", "colocation_bad_frames"],
                 name="colocate",
             ),

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from rainscore.pipelines.demo.nodes import build_world
+from rainscore.pipelines.demo.nodes import write_world
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -10,10 +10,10 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=build_world,
-                inputs=["params:demo", "params:box"],
+                func=write_world,
+                inputs=["params:demo", "params:box", "demo_world_root", "area_weights"],
                 outputs="demo_world",
-                name="build_world",
+                name="write_world",
                 tags=["demo"],
             )
         ]
