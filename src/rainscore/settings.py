@@ -1,8 +1,20 @@
 """Kedro project settings."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from rainscore.hooks import ParameterValidationHooks
+
+# Kedro's config loader registers its resolvers with OmegaConf.register_new_resolver(),
+# deprecated in OmegaConf 2.4: every run printed that upstream warning three times, which
+# users cannot act on. Only that warning, raised from Kedro's config loader, is hidden.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+    module=r"kedro\.config\.omegaconf_config",
+)
 
 # Every parameter section is parsed and validated before any node runs.
 HOOKS = (ParameterValidationHooks(),)
