@@ -11,7 +11,9 @@ Example::
         options: {dataset: imerg_cube}
 
 The check runs when the dataset is saved and when it is loaded; it reads coordinates and
-attributes only, never the data.
+attributes only, never the data. On save, the catalog checks the in-memory object before
+the dataset writes it, so a failed check writes no version: the previous one stays the
+latest (``tests/validation/test_validators.py``).
 """
 
 from __future__ import annotations

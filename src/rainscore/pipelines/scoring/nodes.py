@@ -21,12 +21,15 @@ from rainscore.analysis import (
     map_features,
     matching_truth,
 )
+from rainscore.execution import ExecutorConfig
 from rainscore.param_sections import ScoringSection
 from rainscore.scores import TargetConfig, score_maps_parallel
 from rainscore.validation import ValidationReport, validate_map_scores
 
 
-def score_pairs(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> pd.DataFrame:
+def score_pairs(
+    colocated_pairs: xr.Dataset, scoring: dict[str, Any], execution: dict[str, Any]
+) -> pd.DataFrame:
     """Every score of every colocated map (one row per time)."""
     config = ScoringSection.from_dict(scoring)
     return score_maps_parallel(
@@ -34,7 +37,7 @@ def score_pairs(colocated_pairs: xr.Dataset, scoring: dict[str, Any]) -> pd.Data
         colocated_pairs["radar"],
         mask=colocated_pairs["mask"],
         config=config.scores,
-        workers=config.workers,
+        execution=ExecutorConfig.from_dict(execution, stage="scoring"),
         block_size=config.block_maps,
     )
 
@@ -52,7 +55,7 @@ def compute_features(
 
 
 def join_scores_and_features(scores: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
-    """The ``map_scores`` table: scores and context features side by side, by time."""
+    """Scores and context features side by side, by time (``map_scores`` once checked)."""
     overlap = [c for c in features.columns if c in scores.columns]
     return scores.join(features.drop(columns=overlap), how="left")
 
@@ -67,11 +70,12 @@ def compute_local_errors(colocated_pairs: xr.Dataset, target: dict[str, Any]) ->
 
 
 def validate_scores(
-    map_scores: pd.DataFrame, scoring: dict[str, Any], target: dict[str, Any]
+    map_scores_unchecked: pd.DataFrame, scoring: dict[str, Any], target: dict[str, Any]
 ) -> tuple[dict, str]:
-    """Great Expectations suite on ``map_scores``: the report (JSON and Markdown)."""
+    """Great Expectations suite on the score table: the report (JSON and Markdown), written
+    whatever the outcome; :func:`accept_scores` stops the run when it holds failures."""
     summaries, failures = validate_map_scores(
-        map_scores,
+        map_scores_unchecked,
         target=TargetConfig.from_dict(target).score,
         min_target_defined=ScoringSection.from_dict(scoring).validation.min_target_defined,
     )
@@ -79,18 +83,26 @@ def validate_scores(
     return report.to_dict(), report.to_markdown()
 
 
+def accept_scores(map_scores_unchecked: pd.DataFrame, map_scores_validation: dict) -> pd.DataFrame:
+    """The ``map_scores`` table, once its suite passed: a failed check stops the run before
+    a new version is written, so the previous version stays the latest.
+
+    Raises:
+        ValidationError: If the validation report holds failures (it names the dataset,
+            the check and the offending values).
+    """
+    ValidationReport.from_dict(map_scores_validation).raise_for_failures()
+    return map_scores_unchecked
+
+
 def analyse_scores(
-    map_scores: pd.DataFrame,
-    map_scores_validation: dict,
-    scoring: dict[str, Any],
-    target: dict[str, Any],
+    map_scores: pd.DataFrame, scoring: dict[str, Any], target: dict[str, Any]
 ) -> tuple[dict, dict[str, Figure], str]:
-    """The descriptive analysis; stops the run first if ``map_scores`` failed validation.
+    """The descriptive analysis of the checked ``map_scores``.
 
     Returns:
         The analysis numbers (JSON), its figures and its Markdown report.
     """
-    ValidationReport.from_dict(map_scores_validation).raise_for_failures()
     config = ScoringSection.from_dict(scoring).analysis
     analysis = describe_scores(map_scores, config=config)
     figures = {

@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from rainscore.pipelines.scoring.nodes import (
+    accept_scores,
     analyse_scores,
     compute_features,
     compute_local_errors,
@@ -31,7 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=join_scores_and_features,
                 inputs=["map_score_values", "map_features"],
-                outputs="map_scores",
+                outputs="map_scores_unchecked",
                 name="join_scores_and_features",
             ),
             Node(
@@ -42,19 +43,21 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=validate_scores,
-                inputs=["map_scores", "params:scoring", "params:target"],
+                inputs=["map_scores_unchecked", "params:scoring", "params:target"],
                 outputs=["map_scores_validation", "map_scores_validation_report"],
                 name="validate_scores",
                 tags=["validation"],
             ),
             Node(
+                func=accept_scores,
+                inputs=["map_scores_unchecked", "map_scores_validation"],
+                outputs="map_scores",
+                name="accept_scores",
+                tags=["validation"],
+            ),
+            Node(
                 func=analyse_scores,
-                inputs=[
-                    "map_scores",
-                    "map_scores_validation",
-                    "params:scoring",
-                    "params:target",
-                ],
+                inputs=["map_scores", "params:scoring", "params:target"],
                 outputs=["scoring_analysis", "scoring_figures", "scoring_report"],
                 name="analyse_scores",
             ),

@@ -1,0 +1,78 @@
+"""A failed check of ``map_scores`` leaves the previous version the latest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog
+from kedro.runner import SequentialRunner
+
+from rainscore.pipelines.scoring.pipeline import create_pipeline
+from rainscore.validation import ValidationError
+
+SCORING = {"validation": {"min_target_defined": 0.5}}
+TARGET = {"score": "fss_t1.0_w5"}
+
+
+def _scores(pearson_last: float) -> pd.DataFrame:
+    times = pd.date_range("2024-06-10", periods=10, freq="30min", name="time")
+    return pd.DataFrame(
+        {
+            "n_valid": np.full(10, 100.0),
+            "fss_t1.0_w5": np.linspace(0.1, 0.9, 10),
+            "pearson": np.r_[np.full(9, 0.5), pearson_last],
+        },
+        index=times,
+    )
+
+
+def _run(tmp_path, scores: pd.DataFrame) -> DataCatalog:
+    catalog = DataCatalog.from_config(
+        {
+            "map_scores": {
+                "type": "rainscore.datasets.ParquetTableDataset",
+                "filepath": str(tmp_path / "map_scores.parquet"),
+                "versioned": True,
+            },
+            "map_scores_validation": {
+                "type": "json.JSONDataset",
+                "filepath": str(tmp_path / "map_scores_validation.json"),
+                "versioned": True,
+            },
+        }
+    )
+    catalog["map_score_values"] = scores
+    catalog["map_features"] = pd.DataFrame({"hour": 0.0}, index=scores.index)
+    catalog["params:scoring"] = SCORING
+    catalog["params:target"] = TARGET
+    pipeline = (
+        create_pipeline()
+        .from_inputs("map_score_values", "map_features")
+        .to_outputs("map_scores", "map_scores_validation")
+    )
+    SequentialRunner().run(pipeline, catalog)
+    return catalog
+
+
+def test_failed_score_suite_keeps_the_previous_map_scores(tmp_path) -> None:
+    _run(tmp_path, _scores(0.7))
+    first = sorted((tmp_path / "map_scores.parquet").iterdir())
+    assert len(first) == 1
+
+    with pytest.raises(ValidationError, match="pearson"):
+        _run(tmp_path, _scores(1.5))  # a correlation above 1: the suite fails
+
+    assert sorted((tmp_path / "map_scores.parquet").iterdir()) == first
+    reports = sorted((tmp_path / "map_scores_validation.json").iterdir())
+    assert len(reports) == 2  # the failing report is written for a person to read
+    catalog = DataCatalog.from_config(
+        {
+            "map_scores": {
+                "type": "rainscore.datasets.ParquetTableDataset",
+                "filepath": str(tmp_path / "map_scores.parquet"),
+                "versioned": True,
+            }
+        }
+    )
+    assert catalog.load("map_scores")["pearson"].max() == pytest.approx(0.7)
