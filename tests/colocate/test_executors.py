@@ -1,4 +1,4 @@
-"""The same numbers whatever runs the time blocks: sequential, processes, Dask."""
+"""The same numbers whatever runs the time blocks: sequential, threads, processes, Dask."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import xarray as xr
 from dask.distributed import LocalCluster
 
 from rainscore.colocate import ColocationConfig, colocate_radar
+from rainscore.execution import ExecutorConfig
 
 T0 = dt.datetime(2023, 6, 1, 12, 0)
 
@@ -29,8 +30,13 @@ def radar_hours(series, grid):
 
 
 def colocate_with(inventory, box, cache_dir, **params):
-    config = ColocationConfig(block_half_hours=1, progress=False, **params)
-    return colocate_radar(inventory, box, cache_dir=cache_dir, config=config)
+    return colocate_radar(
+        inventory,
+        box,
+        cache_dir=cache_dir,
+        config=ColocationConfig(block_half_hours=1),
+        execution=ExecutorConfig(**{"executor": "sequential", "progress": False, **params}),
+    )
 
 
 @pytest.fixture
@@ -50,8 +56,9 @@ def test_the_reference_run(sequential):
     assert np.isfinite(ds.rain.values).mean() > 0.9
 
 
-def test_local_processes_give_the_same_numbers(radar_hours, box, tmp_path, sequential):
-    result = colocate_with(radar_hours, box, tmp_path / "weights", executor="processes")
+@pytest.mark.parametrize("executor", ["processes", "threads"])
+def test_local_workers_give_the_same_numbers(radar_hours, box, tmp_path, sequential, executor):
+    result = colocate_with(radar_hours, box, tmp_path / "weights", executor=executor)
     assert_same(result, sequential)
 
 

@@ -1,4 +1,4 @@
-"""Scoring in time blocks on processes gives the same table as one call."""
+"""Scoring in time blocks on workers gives the same table as one call."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from rainscore.execution import ExecutorConfig
 from rainscore.scores import ScoreConfig, score_maps, score_maps_parallel
 
 
@@ -26,21 +27,33 @@ def _fields(n: int = 30, seed: int = 0) -> tuple[xr.DataArray, xr.DataArray, xr.
     return f, o, mask
 
 
-@pytest.mark.parametrize(("workers", "block_size"), [(1, 7), (2, 7), (2, 100), (3, 4)])
-def test_blocks_and_processes_change_nothing(workers: int, block_size: int) -> None:
+@pytest.mark.parametrize(
+    ("executor", "workers", "block_size"),
+    [
+        ("processes", 1, 7),
+        ("processes", 2, 7),
+        ("processes", 2, 100),
+        ("processes", 3, 4),
+        ("sequential", 2, 7),
+        ("threads", 3, 4),
+        ("dask", 2, 7),
+    ],
+)
+def test_blocks_and_workers_change_nothing(executor: str, workers: int, block_size: int) -> None:
     f, o, mask = _fields()
     config = ScoreConfig(windows=(1, 3), thresholds=(0.5, 2.0))
     expected = score_maps(f, o, mask=mask, config=config)
+    execution = ExecutorConfig(executor=executor, workers=workers, dask_processes=False)
     got = score_maps_parallel(
-        f, o, mask=mask, config=config, workers=workers, block_size=block_size
+        f, o, mask=mask, config=config, execution=execution, block_size=block_size
     )
     pd.testing.assert_frame_equal(got, expected)
 
 
-def test_bad_worker_count() -> None:
+def test_bad_block_size() -> None:
     f, o, _ = _fields(n=3)
-    with pytest.raises(ValueError, match="workers"):
-        score_maps_parallel(f, o, workers=0)
+    with pytest.raises(ValueError, match="block_size must be >= 1, got 0"):
+        score_maps_parallel(f, o, block_size=0)
 
 
 @pytest.mark.parametrize("bad_map", [0, 29])
@@ -49,4 +62,4 @@ def test_an_error_in_any_block_reaches_the_caller(bad_map: int) -> None:
     f, o, _ = _fields()
     o[bad_map] = -1.0
     with pytest.raises(ValueError, match="negative rain rate"):
-        score_maps_parallel(f, o, workers=2, block_size=7)
+        score_maps_parallel(f, o, execution=ExecutorConfig(workers=2), block_size=7)

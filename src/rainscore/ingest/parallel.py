@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from tqdm.auto import tqdm
 
+from rainscore.execution import ExecutorConfig, open_executor
 from rainscore.io import ReaderError
-from rainscore.processes import process_pool
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +42,16 @@ def _call(func: Callable[[str], Any], path: str) -> FileResult:
         return FileResult(path, reason="unreadable", problem=f"{path}: {type(err).__name__}: {err}")
 
 
+def _call_each(func: Callable[[str], Any], paths: list[str]) -> list[FileResult]:
+    return [_call(func, path) for path in paths]
+
+
 def map_files(
     func: Callable[[str], Any],
     paths: Iterable[str],
     *,
-    executor: str = "processes",
-    workers: int = 2,
+    execution: ExecutorConfig | None = None,
     strict: bool = False,
-    progress: bool = True,
     desc: str = "files",
 ) -> list[FileResult]:
     """Read ``paths`` with ``func``, in parallel, keeping the input order.
@@ -57,10 +59,10 @@ def map_files(
     Args:
         func: A picklable (module-level) function of one path.
         paths: Files to read.
-        executor: ``sequential``, ``threads`` or ``processes``.
-        workers: Number of workers.
+        execution: What reads them (default: 2 processes) and whether a progress bar shows.
+            Threads read in turn, as HDF5 decoding holds a global lock; processes and Dask
+            get the files in batches of up to 32.
         strict: Raise :class:`ReaderError` at the first file that fails.
-        progress: Show a progress bar.
         desc: Label of the progress bar.
 
     Returns:
@@ -69,33 +71,26 @@ def map_files(
     Raises:
         ReaderError: In strict mode, for the first bad file.
     """
+    execution = execution or ExecutorConfig()
     paths = list(paths)
+    if len(paths) < 2 or (execution.workers == 1 and execution.executor != "dask"):
+        execution = replace(execution, executor="sequential")
+    size = 1
+    if execution.executor in ("processes", "dask"):
+        size = max(1, min(32, len(paths) // (4 * execution.workers)))
+    batches = [paths[i : i + size] for i in range(0, len(paths), size)]
     results: list[FileResult] = []
-    bar = tqdm(total=len(paths), desc=desc, unit="file", disable=not progress or not paths)
-
-    def check(result: FileResult) -> FileResult:
-        bar.update()
-        if strict and not result.ok:
-            detail = (result.problem or "").removeprefix(f"{result.path}: ")
-            raise ReaderError(result.path, result.reason or "unreadable", detail)
-        return result
-
-    try:
-        if executor == "sequential" or workers == 1 or len(paths) < 2:
-            for path in paths:
-                results.append(check(_call(func, path)))
-        else:
-            pool: Executor = (
-                process_pool(workers)
-                if executor == "processes"
-                else ThreadPoolExecutor(max_workers=workers)
-            )
-            with pool:
-                chunksize = (
-                    max(1, min(32, len(paths) // (4 * workers))) if executor == "processes" else 1
-                )
-                for result in pool.map(_call, [func] * len(paths), paths, chunksize=chunksize):
-                    results.append(check(result))
-    finally:
-        bar.close()
+    with (
+        tqdm(
+            total=len(paths), desc=desc, unit="file", disable=not execution.progress or not paths
+        ) as bar,
+        open_executor(execution) as workers,
+    ):
+        for batch in workers.map(partial(_call_each, func), batches):
+            for result in batch:
+                bar.update()
+                if strict and not result.ok:
+                    detail = (result.problem or "").removeprefix(f"{result.path}: ")
+                    raise ReaderError(result.path, result.reason or "unreadable", detail)
+                results.append(result)
     return results

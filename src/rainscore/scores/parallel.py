@@ -1,15 +1,15 @@
-"""Score long periods in time blocks on several processes: :func:`score_maps_parallel`."""
+"""Score long periods in time blocks on several workers: :func:`score_maps_parallel`."""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 
 import pandas as pd
 import xarray as xr
 
-from rainscore.processes import process_pool
+from rainscore.execution import ExecutorConfig, Workers, open_executor
 from rainscore.scores.config import ScoreConfig
 from rainscore.scores.table import score_maps
 
@@ -48,8 +48,7 @@ class _BothEnds:
 
 
 def _feed_pool(
-    pool: ProcessPoolExecutor,
-    n_workers: int,
+    workers: Workers,
     blocks: list[xr.Dataset],
     config: ScoreConfig,
     ends: _BothEnds,
@@ -60,8 +59,8 @@ def _feed_pool(
     pending: deque[tuple[int, Future]] = deque()
     try:
         while True:
-            while len(pending) <= n_workers and (i := ends.front()) is not None:
-                pending.append((i, pool.submit(_score_block, blocks[i], config)))
+            while len(pending) <= workers.slots and (i := ends.front()) is not None:
+                pending.append((i, workers.executor.submit(_score_block, blocks[i], config)))
             if not pending:
                 return
             i, future = pending.popleft()
@@ -76,50 +75,53 @@ def score_maps_parallel(
     *,
     mask: xr.DataArray | None = None,
     config: ScoreConfig | None = None,
-    workers: int = 2,
+    execution: ExecutorConfig | None = None,
     block_size: int = 480,
 ) -> pd.DataFrame:
-    """:func:`score_maps` over time blocks on ``workers`` processes; identical results.
+    """:func:`score_maps` over time blocks on ``execution.workers`` workers; identical
+    results.
 
-    This process and ``workers - 1`` worker processes share the blocks of ``block_size``
-    maps: the workers take them from the start of the period, this process from the end,
-    until they meet. This process is therefore busy while the workers start (a few seconds
-    to import the numeric stack), and the last to finish waits for at most about one block.
-    A lazily loaded (dask-backed) input is read by each process for its own blocks only, so
-    memory stays flat.
+    This process and ``workers - 1`` workers (processes by default; threads, or the workers
+    of a Dask cluster) share the blocks of ``block_size`` maps: the workers take them from
+    the start of the period, this process from the end, until they meet. This process is
+    therefore busy while the workers start (a few seconds to import the numeric stack), and
+    the last to finish waits for at most about one block. A lazily loaded (dask-backed)
+    input is read by each process for its own blocks only, so memory stays flat.
 
     Args:
         forecast: Forecast rain rates (mm/h), dims ``(time, lat, lon)``.
         obs: Observed rain rates (mm/h), same dims and coordinates.
         mask: Optional boolean mask, dims ``(time, lat, lon)`` or ``(lat, lon)``.
         config: What to compute; defaults to ``ScoreConfig()``.
-        workers: Processes, this one included (1 scores in this process only).
+        execution: What scores the blocks (default: 2 processes, this one included;
+            ``sequential`` or 1 worker: this process only).
         block_size: Maps per block.
 
     Returns:
         The table of :func:`score_maps`.
 
     Raises:
-        ValueError: ``workers`` or ``block_size`` is below 1.
+        ValueError: ``block_size`` is below 1.
     """
     config = config or ScoreConfig()
-    if workers < 1 or block_size < 1:
-        raise ValueError(f"workers and block_size must be >= 1, got {workers}, {block_size}")
+    execution = execution or ExecutorConfig()
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
     data = {"forecast": forecast, "obs": obs}
     if mask is not None:
         data["mask"] = mask
     ds = xr.Dataset(data)
     n = ds.sizes["time"]
     blocks = [ds.isel(time=slice(i, i + block_size)) for i in range(0, n, block_size)]
-    if workers == 1 or len(blocks) == 1:
+    if not execution.parallel or execution.workers == 1 or len(blocks) == 1:
         return pd.concat([_score_block(b, config) for b in blocks])
     tables: list[pd.DataFrame | None] = [None] * len(blocks)
     errors: list[BaseException] = []
     ends = _BothEnds(len(blocks))
-    with process_pool(workers - 1) as pool:
+    with open_executor(execution, workers=execution.workers - 1) as workers:
         feeder = threading.Thread(
             target=_feed_pool,
-            args=(pool, workers - 1, blocks, config, ends, tables, errors),
+            args=(workers, blocks, config, ends, tables, errors),
             name="score_maps_parallel-feeder",
         )
         feeder.start()
@@ -129,6 +131,6 @@ def score_maps_parallel(
         finally:
             ends.close()
             feeder.join()
-    if errors:
-        raise errors[0]
+        if errors:
+            raise errors[0]
     return pd.concat(tables)
