@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from kedro.config import OmegaConfigLoader
 
+from rainscore.execution import STAGES, ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import IngestionConfig
 from rainscore.param_sections import (
@@ -40,13 +41,20 @@ def test_every_parameter_section_parses(env: str) -> None:
     assert isinstance(parsed["colocation"], ColocationSection)
     assert isinstance(parsed["scoring"], ScoringSection)
     assert parsed["target"] == TargetConfig(score="fss_t0.5_w9")
+    assert isinstance(parsed["execution"], ExecutorConfig)
 
 
 def test_dask_environment_changes_only_the_executor() -> None:
     base, dask = _parameters("local"), _parameters("dask")
-    assert dask["colocation"]["engine"]["executor"] == "dask"
-    assert base["colocation"]["engine"]["executor"] == "sequential"
-    assert dask["colocation"]["mask"] == base["colocation"]["mask"]
-    assert (
-        dask["colocation"]["engine"]["lag_minutes"] == base["colocation"]["engine"]["lag_minutes"]
+    for stage in STAGES:
+        assert ExecutorConfig.from_dict(dask["execution"], stage=stage).executor == "dask"
+    assert ExecutorConfig.from_dict(base["execution"], stage="colocation").executor == (
+        "sequential"
     )
+    assert ExecutorConfig.from_dict(base["execution"], stage="ingestion").executor == "processes"
+    # Soft merge: the keys conf/dask does not set come from conf/base.
+    assert dask["execution"]["workers"] == base["execution"]["workers"]
+    assert dask["execution"]["progress"] == base["execution"]["progress"]
+    assert {k: v for k, v in dask.items() if k != "execution"} == {
+        k: v for k, v in base.items() if k != "execution"
+    }

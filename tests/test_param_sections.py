@@ -41,14 +41,14 @@ def _with(params: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("scoring.scores.windows", [-1, 3], r"scoring.scores.windows .*-1"),
         ("scoring.features.convective_threshold", -5, r"convective_threshold must be > 0.*-5"),
         ("scoring.features.wet_threshold", 0.0, r"scoring.features.wet_threshold .*> 0.*0.0"),
-        ("scoring.workers", 0, r"scoring.workers must be a positive integer, got 0"),
+        ("execution.workers", 0, r"execution.workers must be an integer >= 1, got 0"),
         ("scoring.validation.min_target_defined", 1.5, r"min_target_defined .*\[0, 1\].*1.5"),
         ("scoring.analysis.min_coverage", 2.0, r"scoring.analysis.min_coverage .*2.0"),
         ("scoring.analysis.n_bins", 0, r"scoring.analysis.n_bins .*0"),
         ("scoring.analysis.n_bootstrap", -1, r"scoring.analysis.n_bootstrap .*-1"),
         ("scoring.analysis.signal_tolerance", -0.1, r"scoring.analysis.signal_tolerance .*-0.1"),
         ("ingestion.strict", "yes", r"ingestion.strict must be a bool, got 'yes'"),
-        ("ingestion.workers", 0, r"ingestion.workers must be >= 1, got 0"),
+        ("execution.colocation.executor", "mpi", r"execution.colocation.executor .*'mpi'"),
         ("colocation.mask.min_valid_fraction", 1.5, r"colocation.mask.min_valid_fraction .*1.5"),
         ("colocation.validation.max_missing_fraction", -0.1, r"max_missing_fraction .*-0.1"),
         ("colocation.validation.step_minutes", 0, r"colocation.validation.step_minutes .*0"),
@@ -68,14 +68,14 @@ def test_bad_values_are_named_with_their_section(
 
 def test_unknown_sections_and_keys_suggest_the_close_match(parameters: dict[str, Any]) -> None:
     params = _with(parameters, "ingestoin.strict", True)
-    params = _with(params, "scoring.wokers", 3)
+    params = _with(params, "scoring.featurs", {})
     with pytest.raises(ParameterError) as caught:
         validate_parameters(params)
     assert caught.value.problems[0].startswith(
         "unknown parameter section 'ingestoin'; did you mean 'ingestion'?"
     )
     assert caught.value.problems[1].startswith(
-        "unknown parameter 'scoring.wokers'; did you mean 'workers'?"
+        "unknown parameter 'scoring.featurs'; did you mean 'features'?"
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from rainscore.analysis import AnalysisConfig, FeatureConfig
 from rainscore.colocate import ColocationConfig
 from rainscore.colocate.pairs import MaskConfig
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import IngestionConfig
 from rainscore.scores import ScoreConfig
@@ -144,7 +145,6 @@ class ScoringSection:
     descriptive analysis and the validation suite of ``map_scores``."""
 
     scores: ScoreConfig
-    workers: int
     block_maps: int
     features: FeatureConfig
     analysis: AnalysisConfig
@@ -165,7 +165,6 @@ class ScoringSection:
         """
         parts: dict[str, Callable[[Any], object]] = {
             "scores": ScoreConfig.from_dict,
-            "workers": _positive_int("scoring.workers", 2),
             "block_maps": _positive_int("scoring.block_maps", 480),
             "features": FeatureConfig.from_dict,
             "analysis": AnalysisConfig.from_dict,
@@ -202,6 +201,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "colocation": ParameterSection(ColocationSection.from_dict, requires=("box",)),
     "scoring": ParameterSection(ScoringSection.from_dict),
     "target": ParameterSection(TargetConfig.from_dict),
+    "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 
 

@@ -21,7 +21,6 @@ def minutes(m: int) -> dt.datetime:
 
 
 def run(inventory, box, tmp_path, **params):
-    params.setdefault("progress", False)
     return colocate_radar(
         inventory, box, cache_dir=tmp_path / "weights", config=ColocationConfig(**params)
     )

@@ -40,15 +40,14 @@ def _relocate(entry: Any, data_root: Path) -> Any:
 
 
 def load_parameters(box: dict[str, float]) -> dict[str, Any]:
-    """All ``parameters*.yml`` of ``conf/base`` merged, with quiet progress bars."""
+    """All ``parameters*.yml`` of ``conf/base`` merged; every stage runs in this process,
+    with quiet progress bars."""
     params: dict[str, Any] = {}
     for path in sorted(CONF.glob("parameters*.yml")):
         params.update(yaml.safe_load(path.read_text()) or {})
     params = copy.deepcopy(params)
     params["box"] = dict(box)
-    params["ingestion"]["progress"] = False
-    params["ingestion"]["executor"] = "sequential"
-    params["colocation"]["engine"]["progress"] = False
+    params["execution"] = {"executor": "sequential", "progress": False}
     return params
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import (
     IngestionConfig,
@@ -21,6 +22,7 @@ def ingest_imerg(
     imerg_cube_previous: xr.Dataset | None,
     box: dict[str, float],
     ingestion: dict[str, Any],
+    execution: dict[str, Any],
 ) -> tuple[xr.Dataset, pd.DataFrame]:
     """Read the IMERG granules over the box (only those the previous cube lacks).
 
@@ -32,6 +34,7 @@ def ingest_imerg(
         box=Box.from_dict(box),
         config=IngestionConfig.from_dict(ingestion),
         previous=imerg_cube_previous,
+        execution=ExecutorConfig.from_dict(execution, stage="ingestion"),
     )
 
 
@@ -39,12 +42,14 @@ def inventory_radar(
     radar_raw: list[str],
     radar_inventory_previous: pd.DataFrame | None,
     ingestion: dict[str, Any],
+    execution: dict[str, Any],
 ) -> pd.DataFrame:
     """List the radar files with their times, grid and status."""
     return build_radar_inventory(
         radar_raw,
         config=IngestionConfig.from_dict(ingestion),
         previous=radar_inventory_previous,
+        execution=ExecutorConfig.from_dict(execution, stage="ingestion"),
     )
 
 

@@ -11,13 +11,24 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=ingest_imerg,
-                inputs=["imerg_raw", "imerg_cube_previous", "params:box", "params:ingestion"],
+                inputs=[
+                    "imerg_raw",
+                    "imerg_cube_previous",
+                    "params:box",
+                    "params:ingestion",
+                    "params:execution",
+                ],
                 outputs=["imerg_cube", "imerg_ingestion_log"],
                 name="ingest_imerg",
             ),
             Node(
                 func=inventory_radar,
-                inputs=["radar_raw", "radar_inventory_previous", "params:ingestion"],
+                inputs=[
+                    "radar_raw",
+                    "radar_inventory_previous",
+                    "params:ingestion",
+                    "params:execution",
+                ],
                 outputs="radar_inventory",
                 name="inventory_radar",
             ),

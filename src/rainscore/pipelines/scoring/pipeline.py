@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=score_pairs,
-                inputs=["colocated_pairs", "params:scoring"],
+                inputs=["colocated_pairs", "params:scoring", "params:execution"],
                 outputs="map_score_values",
                 name="score_pairs",
             ),
