@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -12,7 +13,7 @@ from pyproj import Transformer
 
 from rainscore.atomic import atomic_path
 from rainscore.grids import METEOFRANCE_1KM, imerg_global_lat, imerg_global_lon
-from rainscore.synthetic.imerg_file import VARIABLES, imerg_filename
+from rainscore.synthetic.imerg_file import VARIABLES, imerg_relpath
 
 RADAR_NAME = re.compile(r"MFRADAR_LAMEEAU_5MIN_1KM_(\d{12})\.h5")
 FINAL_NAME = re.compile(r"3B-HHR\.MS\.MRG\.3IMERG\.(\d{8})-S(\d{6})-E(\d{6})\.(\d{4})\.V07B\.HDF5")
@@ -124,7 +125,8 @@ def test_imerg_names_follow_the_real_pattern(small_world):
     ],
 )
 def test_imerg_filename_of_each_run(run, name):
-    assert imerg_filename(np.datetime64("2024-06-10T23:30"), run, "V07B") == name
+    path = imerg_relpath(np.datetime64("2024-06-10T23:30"), run, "V07B")
+    assert path == Path("imerg", "2024", "06", "10", name)
 
 
 def test_imerg_file_has_the_v07_layout(small_world):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rainscore.io.imerg_filename import check_run
 from rainscore.params import dataclass_from_params
 
 EXECUTORS = ("sequential", "threads", "processes")
-PRODUCTS = ("auto", "Early", "Late", "Final")
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,9 @@ class IngestionConfig:
             lock, so only processes read in parallel).
         workers: Number of parallel readers.
         progress: Show progress bars.
-        imerg_product: ``auto`` (the run with most files) or ``Early``/``Late``/``Final``;
-            files of another run are skipped.
+        imerg_run: ``auto`` (the run with most files) or ``early``/``late``/``final``
+            (:data:`~rainscore.io.imerg_filename.IMERG_RUNS`); files of another run are
+            skipped.
         imerg_variables: Normalised IMERG variables to keep (``None``: all).
         radar_grid_id: Expected radar grid id, or ``auto`` (the most common grid).
         radar_frame_minutes: Expected accumulation of a radar frame.
@@ -32,7 +33,7 @@ class IngestionConfig:
     executor: str = "processes"
     workers: int = 2
     progress: bool = True
-    imerg_product: str = "auto"
+    imerg_run: str = "auto"
     imerg_variables: tuple[str, ...] | None = None
     radar_grid_id: str = "auto"
     radar_frame_minutes: int = 5
@@ -44,10 +45,7 @@ class IngestionConfig:
             )
         if self.workers < 1:
             raise ValueError(f"ingestion.workers must be >= 1, got {self.workers}")
-        if self.imerg_product not in PRODUCTS:
-            raise ValueError(
-                f"ingestion.imerg_product must be one of {PRODUCTS}, got {self.imerg_product!r}"
-            )
+        check_run(self.imerg_run, parameter="ingestion.imerg_run", allow_auto=True)
 
     @classmethod
     def from_dict(cls, params: dict[str, Any] | None) -> IngestionConfig:

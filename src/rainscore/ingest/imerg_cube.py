@@ -18,7 +18,7 @@ from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
 from rainscore.ingest.parallel import map_files
 from rainscore.io import ReaderError, open_imerg, parse_imerg_filename, pmw_age
-from rainscore.io.imerg_filename import ImergFileInfo, version_number
+from rainscore.io.imerg_filename import IMERG_PRODUCTS, ImergFileInfo, version_number
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +99,13 @@ def build_imerg_cube(
         candidates.append((path, info))
         row.update(product=info.product, version=info.version, time=pd.Timestamp(info.start))
 
-    product = config.imerg_product
-    if product == "auto" and candidates:
-        product = Counter(info.product for _, info in candidates).most_common(1)[0][0]
+    run = config.imerg_run
+    if run == "auto" and candidates:
+        run = Counter(info.run for _, info in candidates).most_common(1)[0][0]
+    product = IMERG_PRODUCTS.get(run, run)
     by_time: dict[pd.Timestamp, tuple[str, ImergFileInfo]] = {}
     for path, info in candidates:
-        if info.product != product:
+        if info.run != run:
             _skip(rows[path], "other_product", f"{path}: {info.product} granule, cube is {product}")
             continue
         t = pd.Timestamp(info.start)

@@ -26,9 +26,12 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from rainscore.io.imerg_filename import IMERG_PRODUCTS
+
 HALF_HOUR_MINUTES = 30
 _BLOCK_ELEMENTS = 4_000_000  # pixels × half hours processed at once (bounds memory)
-_PRODUCTS = ("Early", "Late", "Final")
+_PRODUCTS = tuple(IMERG_PRODUCTS.values())
+_EARLY = IMERG_PRODUCTS["early"]  # the run without backward age (no future data)
 
 
 def _ages(
@@ -127,7 +130,7 @@ def pmw_age(ds: xr.Dataset, *, product: str | None = None) -> xr.Dataset:
         ds["mw_observation_time"].astype(np.float32),
         input_core_dims=[["time"], ["time"]],
         output_core_dims=[["time"], ["time"]],
-        kwargs={"slots": slots, "n_slots": n_slots, "backward": product != "Early"},
+        kwargs={"slots": slots, "n_slots": n_slots, "backward": product != _EARLY},
         dask="parallelized",
         output_dtypes=[np.float32, np.float32],
         dask_gufunc_kwargs={"allow_rechunk": True},
@@ -145,7 +148,7 @@ def pmw_age(ds: xr.Dataset, *, product: str | None = None) -> xr.Dataset:
     backward = backward.transpose(*dims).assign_attrs(
         units="min",
         long_name="time from the start of the half hour to the next passive-microwave observation",
-        comment=note + ("; all NaN for the Early run" if product == "Early" else ""),
+        comment=note + ("; all NaN for the Early run" if product == _EARLY else ""),
     )
     return xr.Dataset(
         {"pmw_age_forward": forward, "pmw_age_backward": backward},

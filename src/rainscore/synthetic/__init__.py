@@ -7,7 +7,6 @@ calibration). See ``docs/synthetic.md``. Nothing here imports Kedro.
 """
 
 from rainscore.synthetic.config import (
-    IMERG_RUNS,
     REGIMES,
     ImergConfig,
     RadarConfig,
@@ -24,7 +23,6 @@ from rainscore.synthetic.world import SyntheticWorld, TruthFrame
 __all__ = [
     "ARAMIS_SITES",
     "CONSTELLATION",
-    "IMERG_RUNS",
     "REGIMES",
     "SENSOR_CODES",
     "ImergConfig",

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 
 from rainscore.grids import DEFAULT_BOX, Box
+from rainscore.io.imerg_filename import check_run
 
 REGIMES = ("dry", "stratiform_front", "scattered_convection", "orographic")
 """Rain regimes, in the order of their integer codes (0…3)."""
-
-IMERG_RUNS = ("early", "late", "final")
 
 
 @dataclass(frozen=True)
@@ -274,7 +273,8 @@ class WorldConfig:
         start: First half hour (UTC, ISO 8601, on a half-hour boundary).
         days: Length of the world in days (rounded to whole half hours).
         seed: Seed of every random stream.
-        imerg_run: ``"final"``, ``"late"`` or ``"early"``.
+        imerg_run: ``"final"``, ``"late"`` or ``"early"`` (the one run vocabulary,
+            :data:`~rainscore.io.imerg_filename.IMERG_RUNS`).
         imerg_version: Version string in IMERG file names and headers (e.g. ``"V07B"``).
         box: The analysis box (IMERG cells of the truth and of the IMERG arrays written).
         margin_km: Radar window = box plus this margin on the 1 km Météo-France grid.
@@ -302,8 +302,7 @@ class WorldConfig:
     imerg: ImergConfig = field(default_factory=ImergConfig)
 
     def __post_init__(self) -> None:
-        if self.imerg_run not in IMERG_RUNS:
-            raise ValueError(f"imerg_run must be one of {IMERG_RUNS}, got {self.imerg_run!r}")
+        check_run(self.imerg_run, parameter="imerg_run")
         if not (isinstance(self.imerg_version, str) and self.imerg_version.startswith("V")):
             raise ValueError(f"imerg_version must look like 'V07B', got {self.imerg_version!r}")
         if not self.days > 0:

@@ -24,6 +24,7 @@ import numpy as np
 
 from rainscore.atomic import atomic_path
 from rainscore.grids import IMERG_NLAT, IMERG_NLON, Box, imerg_global_lat, imerg_global_lon
+from rainscore.io.imerg_filename import ALGORITHM_IDS, imerg_filename
 from rainscore.synthetic.hdf5 import deflate_chunk, set_attrs
 
 V07_EPOCH = np.datetime64("1980-01-06T00:00:00", "s")
@@ -33,9 +34,6 @@ INT_FILL = np.int16(-9999)
 FLOAT_CHUNKS = (1, 145, 1800)
 INT_CHUNKS = (1, 291, 1800)
 
-_RUN_PREFIX = {"final": "3B-HHR", "late": "3B-HHR-L", "early": "3B-HHR-E"}
-_RUN_SUFFIX = {"final": "HDF5", "late": "RT-H5", "early": "RT-H5"}
-_RUN_ID = {"final": "3IMERGHH", "late": "3IMERGHHL", "early": "3IMERGHHE"}
 _RUN_DOI = {"final": "3B-HH", "late": "3B-HH-L", "early": "3B-HH-E"}
 _RUN_LATENCY = {
     "early": np.timedelta64(4 * 3600, "s"),
@@ -153,34 +151,23 @@ VARIABLES: tuple[VariableSpec, ...] = (
 """The data variables of an IMERG V07 half-hourly file."""
 
 
-def _fmt(t: np.datetime64, fmt: str) -> str:
-    s = np.datetime_as_string(np.datetime64(t, "s"), unit="s")  # YYYY-MM-DDTHH:MM:SS
-    return {
-        "date": s[:10].replace("-", ""),
-        "hms": s[11:].replace(":", ""),
-        "iso": s,
-    }[fmt]
+def _iso(t: np.datetime64) -> str:
+    return np.datetime_as_string(np.datetime64(t, "s"), unit="s")  # YYYY-MM-DDTHH:MM:SS
 
 
-def imerg_filename(start: np.datetime64, run: str, version: str) -> str:
-    """Real IMERG file name of the half hour starting at ``start``.
-
-    E.g. ``3B-HHR.MS.MRG.3IMERG.20240610-S003000-E005959.0030.V07B.HDF5`` (Final) or
-    ``3B-HHR-L.MS.MRG.3IMERG.20240610-S003000-E005959.0030.V07B.RT-H5`` (Late).
-    """
-    start = np.datetime64(start, "s")
-    end = start + np.timedelta64(29 * 60 + 59, "s")
-    minutes = int((start - start.astype("datetime64[D]")) / np.timedelta64(1, "m"))
-    return (
-        f"{_RUN_PREFIX[run]}.MS.MRG.3IMERG.{_fmt(start, 'date')}-S{_fmt(start, 'hms')}"
-        f"-E{_fmt(end, 'hms')}.{minutes:04d}.{version}.{_RUN_SUFFIX[run]}"
-    )
+def _name(start: np.datetime64, run: str, version: str) -> str:
+    """The PPS name (:func:`rainscore.io.imerg_filename.imerg_filename`) of the file."""
+    return imerg_filename(np.datetime64(start, "s").item(), run=run, version=version)
 
 
 def imerg_relpath(start: np.datetime64, run: str, version: str) -> Path:
-    """Path relative to the world's root: ``imerg/YYYY/MM/DD/<name>``."""
+    """Path relative to the world's root: ``imerg/YYYY/MM/DD/<name>``.
+
+    ``<name>`` is the PPS name of the run's file (``3B-HHR-L.MS.MRG.3IMERG.…V07B.RT-H5``),
+    built by :func:`rainscore.io.imerg_filename.imerg_filename`, where names are parsed.
+    """
     day = np.datetime_as_string(np.datetime64(start, "D")).split("-")
-    return Path("imerg", *day, imerg_filename(start, run, version))
+    return Path("imerg", *day, _name(start, run, version))
 
 
 def file_header(start: np.datetime64, run: str, version: str) -> str:
@@ -191,15 +178,15 @@ def file_header(start: np.datetime64, run: str, version: str) -> str:
     fields = [
         ("DOI", f"10.5067/GPM/IMERG/{_RUN_DOI[run]}/{version[1:3]}"),
         ("DOIauthority", "http://dx.doi.org/"),
-        ("DOIshortName", _RUN_ID[run]),
-        ("AlgorithmID", _RUN_ID[run]),
+        ("DOIshortName", ALGORITHM_IDS[run]),
+        ("AlgorithmID", ALGORITHM_IDS[run]),
         ("AlgorithmVersion", f"3IMERGH_{int(version[1:3])}.0"),
-        ("FileName", imerg_filename(start, run, version)),
+        ("FileName", _name(start, run, version)),
         ("SatelliteName", "MULTI"),
         ("InstrumentName", "MERGED"),
-        ("GenerationDateTime", f"{_fmt(generated, 'iso')}.000Z"),
-        ("StartGranuleDateTime", f"{_fmt(start, 'iso')}.000Z"),
-        ("StopGranuleDateTime", f"{_fmt(stop, 'iso')}.999Z"),
+        ("GenerationDateTime", f"{_iso(generated)}.000Z"),
+        ("StartGranuleDateTime", f"{_iso(start)}.000Z"),
+        ("StopGranuleDateTime", f"{_iso(stop)}.999Z"),
         ("GranuleNumber", ""),
         ("NumberOfSwaths", "0"),
         ("NumberOfGrids", "1"),
