@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from pathlib import Path
+
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from kedro.runner import SequentialRunner
 
 from rainscore.pipeline_registry import register_pipelines
+from rainscore.pipelines.colocation.nodes import BAD_INPUTS_PATH
 from rainscore.scores import parse_score_column
 from rainscore.validation import ValidationError
 
@@ -125,3 +132,70 @@ def test_misaligned_radar_stops_the_run_with_a_report(project) -> None:
     report = catalog.load("colocation_validation")
     assert report["success"] is False
     assert any(f["check"] == "lat_identical" for f in report["failures"])
+
+
+def _wettest(paths: list) -> int:
+    """Index of the radar file with the most wet pixels."""
+    wet = []
+    for path in paths:
+        with h5py.File(path, "r") as h5:
+            wet.append(int(np.count_nonzero(h5["dataset1/data1/data"][...] % 65535)))
+    return int(np.argmax(wet))
+
+
+def _corrupt_chunks(path) -> None:
+    with h5py.File(path, "r") as h5:
+        dset = h5["dataset1/data1/data"]
+        spans = [
+            (info.byte_offset, info.size)
+            for info in (dset.id.get_chunk_info(i) for i in range(dset.id.get_num_chunks()))
+        ]
+    with open(path, "r+b") as f:
+        for offset, size in spans:
+            f.seek(offset + size // 4)
+            f.write(b"\xff" * (size // 2))
+
+
+def test_bad_inputs_of_every_stage_in_one_report(project, world_copy, caplog) -> None:
+    imerg = sorted((world_copy / "imerg").rglob("3B-HHR*"))
+    radar = sorted((world_copy / "radar").rglob("*.h5"))
+    imerg[3].write_bytes(imerg[3].read_bytes()[:5000])  # truncated
+    negative = radar[_wettest(radar)]
+    with h5py.File(negative, "r+") as h5:
+        h5["dataset1/what"].attrs["gain"] = -0.01
+    corrupt = radar[0] if negative != radar[0] else radar[1]
+    _corrupt_chunks(corrupt)
+    project.config["imerg_raw"]["path"] = str(world_copy / "imerg")
+    project.config["radar_raw"]["path"] = str(world_copy / "radar")
+    project.run("ingestion")
+    with caplog.at_level(logging.WARNING):
+        catalog = project.run("colocation")
+    report = catalog.load("bad_inputs").set_index("path")
+    assert report.loc[str(imerg[3]), ["source", "stage", "outcome"]].tolist() == [
+        "imerg",
+        "ingestion",
+        "skipped",
+    ]
+    assert report.loc[str(negative), ["stage", "reason", "outcome"]].tolist() == [
+        "colocation",
+        "negative_values",
+        "skipped",
+    ]
+    assert report.loc[str(corrupt), ["stage", "reason"]].tolist() == ["colocation", "corrupt_data"]
+    assert report["reason"].notna().all()
+    # the half hour of the negative file is not scored: its frame is missing everywhere
+    end = pd.Timestamp(re.search(r"(\d{12})", negative.name).group(1))
+    half_hour = (end - pd.Timedelta(minutes=5)).floor("30min")
+    pairs = catalog.load("colocated_pairs")
+    assert int(pairs["mask"].sel(time=half_hour).sum()) == 0
+    assert int(pairs["mask"].sum()) > 0
+    warnings = [r.getMessage() for r in caplog.records if "bad_inputs report" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("3 file(s): ")
+    assert BAD_INPUTS_PATH in warnings[0]
+
+
+def test_the_console_names_the_catalog_path_of_the_report() -> None:
+    conf = Path(__file__).resolve().parents[2] / "conf" / "base"
+    catalog = yaml.safe_load((conf / "catalog.yml").read_text())
+    assert catalog["bad_inputs"]["filepath"] == BAD_INPUTS_PATH

@@ -1,13 +1,15 @@
-"""Nodes of the ``colocation`` pipeline: thin wrappers of :mod:`rainscore.colocate` and
-:mod:`rainscore.validation`."""
+"""Nodes of the ``colocation`` pipeline: thin wrappers of :mod:`rainscore.colocate`,
+:mod:`rainscore.validation` and :mod:`rainscore.bad_inputs`."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pandas as pd
 import xarray as xr
 
+from rainscore.bad_inputs import bad_inputs_table, summarise_bad_inputs
 from rainscore.colocate import ColocationConfig, colocate_radar
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.grids import Box
@@ -16,6 +18,8 @@ from rainscore.validation import (
     ValidationReport,
     validate_colocation_inputs,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def colocate(
@@ -30,7 +34,8 @@ def colocate(
     ``area_weights`` is the folder of the area-weights cache (catalog ``area_weights``).
 
     Returns:
-        Radar on the IMERG grid, and the radar files that could not be used.
+        Radar on the IMERG grid, and the radar files that were skipped, partly masked or
+        without data in the box (with reason codes; the colocation's part of ``bad_inputs``).
     """
     times = pd.DatetimeIndex(imerg_cube["time"].values)
     result = colocate_radar(
@@ -83,3 +88,25 @@ def pair_fields(
     return pair_imerg_radar(
         imerg_cube, radar_on_imerg, mask=MaskConfig.from_dict(colocation["mask"])
     )
+
+
+BAD_INPUTS_PATH = "data/08_reporting/bad_inputs.parquet"
+"""Where the catalog's ``bad_inputs`` dataset is written (versioned), for the console."""
+
+
+def report_bad_inputs(
+    imerg_ingestion_log: pd.DataFrame,
+    radar_inventory: pd.DataFrame,
+    colocation_bad_frames: pd.DataFrame,
+) -> pd.DataFrame:
+    """One table of every raw file that was not used or was partly masked, whichever stage
+    found it (:func:`rainscore.bad_inputs.bad_inputs_table`); one warning if there is any.
+    """
+    table = bad_inputs_table(imerg_ingestion_log, radar_inventory, colocation_bad_frames)
+    if len(table):
+        logger.warning(
+            "%s were not used or were partly masked; see the bad_inputs report (%s, versioned)",
+            summarise_bad_inputs(table),
+            BAD_INPUTS_PATH,
+        )
+    return table

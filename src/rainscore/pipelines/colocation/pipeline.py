@@ -2,7 +2,12 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from rainscore.pipelines.colocation.nodes import colocate, pair_fields, validate_colocation
+from rainscore.pipelines.colocation.nodes import (
+    colocate,
+    pair_fields,
+    report_bad_inputs,
+    validate_colocation,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -20,6 +25,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["radar_on_imerg", "colocation_bad_frames"],
                 name="colocate",
+            ),
+            Node(
+                func=report_bad_inputs,
+                inputs=["imerg_ingestion_log", "radar_inventory", "colocation_bad_frames"],
+                outputs="bad_inputs",
+                name="report_bad_inputs",
             ),
             Node(
                 func=validate_colocation,
