@@ -24,7 +24,6 @@ def minutes(m: int) -> dt.datetime:
 
 
 def run(inventory, box, tmp_path, **params):
-    params.setdefault("progress", False)
     return colocate_radar(
         inventory, box, cache_dir=tmp_path / "weights", config=ColocationConfig(**params)
     )
@@ -153,7 +152,7 @@ def test_output_conventions_and_an_explicit_period(series, box, tmp_path):
         series.inventory(),
         box,
         cache_dir=tmp_path / "weights",
-        config=ColocationConfig(progress=False),
+        config=ColocationConfig(),
         start=pd.Timestamp("2023-06-01T11:00"),
         end=pd.Timestamp("2023-06-01T13:30"),
     )
@@ -178,7 +177,7 @@ def test_blocks_stream_and_do_not_change_the_numbers(series, box, grid, tmp_path
     for k in range(1, 19):
         series.add(minutes(5 * k), rainy_field(grid, k % 5))
     inventory = series.inventory()
-    config = ColocationConfig(block_half_hours=1, progress=False)
+    config = ColocationConfig(block_half_hours=1)
     blocks = list(iter_colocation(inventory, box, cache_dir=tmp_path / "w", config=config))
     assert [b.dataset.time.size for b in blocks] == [1, 1, 1]
     whole = run(inventory, box, tmp_path, block_half_hours=48).dataset
@@ -218,7 +217,7 @@ def colocate_multi_frame_file(series, box, tmp_path, reader, block_half_hours=1)
         inventory,
         box,
         cache_dir=tmp_path / "weights",
-        config=ColocationConfig(block_half_hours=block_half_hours, progress=False),
+        config=ColocationConfig(block_half_hours=block_half_hours),
         reader=reader,
     )
 
@@ -269,7 +268,7 @@ def test_reading_only_the_window_of_the_box_gives_the_same_numbers(series, box, 
         inventory.drop(columns=["grid_id", "grid"]),  # frames come on the window grid
         box,
         cache_dir=tmp_path / "weights",
-        config=ColocationConfig(progress=False),
+        config=ColocationConfig(),
         reader=functools.partial(window_reader, window=window),
     ).dataset
     xr.testing.assert_allclose(cropped, full, rtol=1e-6)
@@ -296,7 +295,7 @@ def test_window_reads_give_the_numbers_of_whole_frames(series, box, grid, tmp_pa
         inventory,
         box,
         cache_dir=tmp_path / "weights",
-        config=ColocationConfig(progress=False, block_half_hours=1),
+        config=ColocationConfig(block_half_hours=1),
         reader=spy,
     )
     xr.testing.assert_identical(windowed.dataset, whole.dataset)
@@ -326,7 +325,7 @@ def test_a_file_on_another_grid_is_caught_when_reading_a_window(series, box, gri
         series.inventory(),
         box,
         cache_dir=tmp_path / "weights",
-        config=ColocationConfig(progress=False),
+        config=ColocationConfig(),
         reader=spy,
     )
     assert spy.windows[0] == spy.windows[1] == AreaWeights.build(grid, box).window
@@ -350,7 +349,7 @@ def test_a_window_reader_must_name_the_file_grid(series, box, tmp_path):
         series.inventory(),
         box,
         cache_dir=tmp_path / "weights",
-        config=ColocationConfig(progress=False),
+        config=ColocationConfig(),
         reader=forgetful,
     )
     assert "gave no 'file_grid_id' attribute" in result.bad_frames[0].error

@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import IngestionConfig, build_imerg_cube
 
-CONFIG = IngestionConfig(executor="sequential", progress=False)
+CONFIG = IngestionConfig()
+SEQUENTIAL = ExecutorConfig(executor="sequential", progress=False)
 
 
 @pytest.fixture
@@ -22,7 +24,9 @@ def granules(tiny_world) -> list[str]:
 
 def test_cube_on_a_regular_axis_with_gaps_listed(granules, tiny_box) -> None:
     box = Box.from_dict(tiny_box)
-    cube, log = build_imerg_cube(granules[:4] + granules[6:], box=box, config=CONFIG)
+    cube, log = build_imerg_cube(
+        granules[:4] + granules[6:], box=box, config=CONFIG, execution=SEQUENTIAL
+    )
     assert cube.sizes["time"] == 12
     assert json.loads(cube.attrs["missing_times"]) == [
         ["2024-06-10T14:00:00", "2024-06-10T14:30:00"]
@@ -35,27 +39,31 @@ def test_cube_on_a_regular_axis_with_gaps_listed(granules, tiny_box) -> None:
 
 def test_reuse_of_unchanged_granules(granules, tiny_box) -> None:
     box = Box.from_dict(tiny_box)
-    first, _ = build_imerg_cube(granules[:8], box=box, config=CONFIG)
-    cube, log = build_imerg_cube(granules, box=box, config=CONFIG, previous=first)
+    first, _ = build_imerg_cube(granules[:8], box=box, config=CONFIG, execution=SEQUENTIAL)
+    cube, log = build_imerg_cube(
+        granules, box=box, config=CONFIG, execution=SEQUENTIAL, previous=first
+    )
     status = log.set_index("path")["status"]
     assert (status[granules[:8]] == "reused").all()
     assert (status[granules[8:]] == "read").all()
-    fresh, _ = build_imerg_cube(granules, box=box, config=CONFIG)
+    fresh, _ = build_imerg_cube(granules, box=box, config=CONFIG, execution=SEQUENTIAL)
     for name in ("precipitation", "pmw_age_forward", "pmw_age_backward"):
         np.testing.assert_array_equal(cube[name].values, fresh[name].values)
 
 
 def test_no_reuse_for_another_box_or_variables(granules, tiny_box) -> None:
     box = Box.from_dict(tiny_box)
-    first, _ = build_imerg_cube(granules, box=box, config=CONFIG)
+    first, _ = build_imerg_cube(granules, box=box, config=CONFIG, execution=SEQUENTIAL)
     smaller = Box(45.0, 45.5, 1.0, 2.0)
-    cube, log = build_imerg_cube(granules, box=smaller, config=CONFIG, previous=first)
+    cube, log = build_imerg_cube(
+        granules, box=smaller, config=CONFIG, execution=SEQUENTIAL, previous=first
+    )
     assert (log["status"] == "read").all()
     assert cube.sizes["lat"] == 5
-    only = IngestionConfig(
-        executor="sequential", progress=False, imerg_variables=("precipitation",)
+    only = IngestionConfig(imerg_variables=("precipitation",))
+    cube, log = build_imerg_cube(
+        granules, box=box, config=only, execution=SEQUENTIAL, previous=first
     )
-    cube, log = build_imerg_cube(granules, box=box, config=only, previous=first)
     assert (log["status"] == "read").all()
     assert list(cube.data_vars) == ["precipitation"]
 
@@ -65,7 +73,9 @@ def test_duplicates_and_other_runs_are_skipped(granules, tiny_box, tmp_path) -> 
         ".HDF5", ".RT-H5"
     )
     late.write_bytes(Path(granules[0]).read_bytes())
-    cube, log = build_imerg_cube([*granules, str(late)], box=Box.from_dict(tiny_box), config=CONFIG)
+    cube, log = build_imerg_cube(
+        [*granules, str(late)], box=Box.from_dict(tiny_box), config=CONFIG, execution=SEQUENTIAL
+    )
     row = log.set_index("path").loc[str(late)]
     assert row["status"] == "skipped"
     assert row["reason"] == "other_product"
@@ -76,7 +86,9 @@ def test_duplicates_and_other_runs_are_skipped(granules, tiny_box, tmp_path) -> 
 def test_pmw_age_from_the_files_matches_the_worlds_truth(granules, tiny_box, tiny_world) -> None:
     import xarray as xr
 
-    cube, _ = build_imerg_cube(granules, box=Box.from_dict(tiny_box), config=CONFIG)
+    cube, _ = build_imerg_cube(
+        granules, box=Box.from_dict(tiny_box), config=CONFIG, execution=SEQUENTIAL
+    )
     truth = xr.open_dataset(tiny_world / "truth" / "truth.nc")
     derived = cube["pmw_age_forward"].values
     true = truth["pmw_age"].values

@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import METEOFRANCE_1KM, METEOFRANCE_500M
 from rainscore.ingest import IngestionConfig, build_radar_inventory
 from rainscore.synthetic.radar_file import write_radar_file
 
-CONFIG = IngestionConfig(executor="sequential", progress=False)
+CONFIG = IngestionConfig()
+SEQUENTIAL = ExecutorConfig(executor="sequential", progress=False)
 
 
 def _write(path, grid, end: str, minutes: int = 5) -> str:
@@ -35,7 +37,9 @@ def test_statuses_and_duplicates_among_usable_files_only(tmp_path) -> None:
     f = _write(tmp_path / "f_1km_hourly.h5", METEOFRANCE_1KM, "2024-06-10T00:15", minutes=60)
     g = tmp_path / "g_empty.h5"
     g.write_bytes(b"")
-    inv = build_radar_inventory([a, b, c, d, e, f, str(g)], config=CONFIG).set_index("path")
+    inv = build_radar_inventory(
+        [a, b, c, d, e, f, str(g)], config=CONFIG, execution=SEQUENTIAL
+    ).set_index("path")
     assert inv.loc[a, "status"] == "wrong_grid"
     assert inv.loc[b, "status"] == "ok"  # not pushed out by the 500 m file at the same time
     assert inv.loc[c, "status"] == "ok"
@@ -52,14 +56,16 @@ def test_unchanged_files_are_reused_from_the_previous_inventory(tmp_path, monkey
         _write(tmp_path / f"f{i}.h5", METEOFRANCE_1KM, f"2024-06-10T00:{5 * (i + 1):02d}")
         for i in range(3)
     ]
-    first = build_radar_inventory(paths, config=CONFIG)
+    first = build_radar_inventory(paths, config=CONFIG, execution=SEQUENTIAL)
     calls: list[str] = []
     import rainscore.ingest.radar_inventory as module
 
     real = module.radar_metadata
     monkeypatch.setattr(module, "radar_metadata", lambda p: calls.append(p) or real(p))
     new = _write(tmp_path / "f3.h5", METEOFRANCE_1KM, "2024-06-10T00:20")
-    second = build_radar_inventory([*paths, new], config=CONFIG, previous=first)
+    second = build_radar_inventory(
+        [*paths, new], config=CONFIG, execution=SEQUENTIAL, previous=first
+    )
     assert calls == [new]
     assert list(second["status"]) == ["ok"] * 4
 
@@ -67,9 +73,9 @@ def test_unchanged_files_are_reused_from_the_previous_inventory(tmp_path, monkey
 def test_strict_mode_raises_on_a_problem(tmp_path) -> None:
     a = _write(tmp_path / "a.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
     b = _write(tmp_path / "b.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
-    strict = IngestionConfig(executor="sequential", progress=False, strict=True)
+    strict = IngestionConfig(strict=True)
     with pytest.raises(ValueError, match="a second file for end time"):
-        build_radar_inventory([a, b], config=strict)
+        build_radar_inventory([a, b], config=strict, execution=SEQUENTIAL)
 
 
 def _corrupt_chunks(path: str) -> None:
@@ -90,7 +96,9 @@ def test_a_corrupt_duplicate_that_sorts_first_does_not_push_out_the_good_file(tm
     corrupt = _write(tmp_path / "a_corrupt.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
     good = _write(tmp_path / "b_good.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
     _corrupt_chunks(corrupt)
-    inv = build_radar_inventory([corrupt, good], config=CONFIG).set_index("path")
+    inv = build_radar_inventory([corrupt, good], config=CONFIG, execution=SEQUENTIAL).set_index(
+        "path"
+    )
     assert inv.loc[good, "status"] == "ok"
     assert inv.loc[corrupt, "status"] == "bad"
     assert inv.loc[corrupt, "reason"] == "corrupt_data"
@@ -100,7 +108,9 @@ def test_a_corrupt_duplicate_that_sorts_first_does_not_push_out_the_good_file(tm
 def test_readable_duplicates_keep_the_first_and_name_both(tmp_path) -> None:
     first = _write(tmp_path / "a.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
     second = _write(tmp_path / "b.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
-    inv = build_radar_inventory([second, first], config=CONFIG).set_index("path")
+    inv = build_radar_inventory([second, first], config=CONFIG, execution=SEQUENTIAL).set_index(
+        "path"
+    )
     assert inv.loc[first, "status"] == "ok"
     assert inv.loc[second, "status"] == "duplicate"
     assert inv.loc[second, "reason"] == "duplicate"
@@ -116,7 +126,9 @@ def test_every_unusable_row_has_a_reason_code(tmp_path) -> None:
     f = _write(tmp_path / "f_1km_hourly.h5", METEOFRANCE_1KM, "2024-06-10T00:15", minutes=60)
     g = tmp_path / "g_empty.h5"
     g.write_bytes(b"")
-    inv = build_radar_inventory([a, b, c, d, f, str(g)], config=CONFIG).set_index("path")
+    inv = build_radar_inventory(
+        [a, b, c, d, f, str(g)], config=CONFIG, execution=SEQUENTIAL
+    ).set_index("path")
     assert inv.loc[[a, d, f, str(g)], "reason"].tolist() == [
         "wrong_grid",
         "duplicate",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.grids.imerg import IMERG_CRS
 from rainscore.ingest.config import IngestionConfig
@@ -62,16 +63,18 @@ def build_imerg_cube(
     box: Box,
     config: IngestionConfig,
     previous: xr.Dataset | None = None,
+    execution: ExecutorConfig | None = None,
 ) -> tuple[xr.Dataset, pd.DataFrame]:
     """Read IMERG granules into one cube over ``box`` on a regular 30-minute axis.
 
     Args:
         paths: Raw IMERG files (any version, run and format :func:`open_imerg` reads).
         box: The analysis box; only its hyperslab is read from each file.
-        config: Ingestion parameters (strictness, parallelism, run selection).
+        config: Ingestion parameters (strictness, run selection).
         previous: The cube of an earlier run: granules it already holds whose files are
             unchanged (same size and modification time) are not read again, provided it was
             built for the same box, run and variables (else everything is read again).
+        execution: What reads the granules (default: 2 processes), progress bar.
 
     Returns:
         ``(cube, log)``: the cube (dims time, lat, lon; missing half hours are NaN and listed
@@ -128,10 +131,8 @@ def build_imerg_cube(
     results = map_files(
         partial(_read_granule, box=box, variables=variables),
         [by_time[t][0] for t in to_read],
-        executor=config.executor,
-        workers=config.workers,
+        execution=execution,
         strict=config.strict,
-        progress=config.progress,
         desc="IMERG granules",
     )
     parts = []

@@ -12,6 +12,7 @@ import xarray as xr
 from rainscore.bad_inputs import bad_inputs_table, summarise_bad_inputs
 from rainscore.colocate import ColocationConfig, colocate_radar
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.validation import (
     ExpectationConfig,
@@ -28,6 +29,7 @@ def colocate(
     area_weights: str,
     box: dict[str, float],
     colocation: dict[str, Any],
+    execution: dict[str, Any],
 ) -> tuple[xr.Dataset, pd.DataFrame]:
     """Stream the radar files onto the IMERG grid over the IMERG cube's period.
 
@@ -45,6 +47,7 @@ def colocate(
         config=ColocationConfig.from_dict(colocation["engine"]),
         start=times[0],
         end=times[-1] + pd.Timedelta(minutes=30),
+        execution=ExecutorConfig.from_dict(execution, stage="colocation"),
     )
     return result.dataset, result.bad_frames_table()
 

@@ -22,6 +22,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "area_weights",
                     "params:box",
                     "params:colocation",
+                    "params:execution",
                 ],
                 outputs=["radar_on_imerg", "colocation_bad_frames"],
                 name="colocate",
