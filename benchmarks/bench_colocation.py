@@ -64,6 +64,7 @@ import xarray as xr
 from pyproj import Transformer
 
 from rainscore.colocate import ColocationConfig, HalfHourSums, iter_colocation, paired_half_hour
+from rainscore.execution import ExecutorConfig
 from rainscore.grids import DEFAULT_BOX, IMERG_RES, METEOFRANCE_1KM
 from rainscore.grids.regrid import AreaWeights
 
@@ -412,17 +413,14 @@ def _window(cache_dir: str) -> tuple[slice, slice]:
 
 def _engine(table: pd.DataFrame, cache_dir: str, reader: str, executor: str) -> dict:
     """The engine on the files; blocks of one half hour, to time them as they finish."""
-    config = ColocationConfig(
-        executor=executor,
-        workers=2,
-        block_half_hours=1,
-        progress=False,
-        read_window=reader != "open_radar-whole",
-    )
+    config = ColocationConfig(block_half_hours=1, read_window=reader != "open_radar-whole")
+    execution = ExecutorConfig(executor=executor, workers=2, progress=False)
     read = {"open_radar": None, "open_radar-whole": None, "lean": lean_reader}[reader]
     t0 = time.perf_counter()
     stamps, parts, bad = [], [], 0
-    for part in iter_colocation(table, BOX, cache_dir=cache_dir, config=config, reader=read):
+    for part in iter_colocation(
+        table, BOX, cache_dir=cache_dir, config=config, reader=read, execution=execution
+    ):
         stamps.append(time.perf_counter() - t0)
         parts.append(part.dataset.rain.values)
         bad += len(part.bad_frames)

@@ -32,6 +32,7 @@ from collections.abc import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from rainscore.execution import ExecutorConfig  # noqa: E402
 from rainscore.scores import (  # noqa: E402
     FAMILIES,
     ScoreConfig,
@@ -200,7 +201,9 @@ def parallel_two_years(
 
     def run(n: int, w: int) -> float:
         start = time.perf_counter()
-        score_maps_parallel(forecast[:n], observed[:n], config=config, workers=w)
+        score_maps_parallel(
+            forecast[:n], observed[:n], config=config, execution=ExecutorConfig(workers=w)
+        )
         return time.perf_counter() - start
 
     for w in workers:
@@ -227,7 +230,8 @@ def two_years_direct(seed: int, config: ScoreConfig, workers: int) -> None:
     forecast = as_maps(np.concatenate([fc] * reps)[:TWO_YEARS])
     observed = as_maps(np.concatenate([obs] * reps)[:TWO_YEARS])
     start = time.perf_counter()
-    table = score_maps_parallel(forecast, observed, config=config, workers=workers)
+    execution = ExecutorConfig(workers=workers)
+    table = score_maps_parallel(forecast, observed, config=config, execution=execution)
     elapsed = time.perf_counter() - start
     print(
         f"score_maps_parallel, {workers} processes, two years ({len(table)} maps x "
