@@ -34,7 +34,8 @@ import xarray as xr
 
 from rainscore.colocate.accumulate import HalfHourSums
 from rainscore.colocate.config import ColocationConfig
-from rainscore.colocate.pairing import HALF_HOUR, on_frame_lattice, paired_half_hour
+from rainscore.colocate.frames import FrameModel, frame_times
+from rainscore.colocate.pairing import ACCUMULATION, HALF_HOUR
 from rainscore.grids.imerg import Box
 from rainscore.grids.projected import ProjectedGrid
 from rainscore.grids.regrid import AreaWeights, Regridder, weights_key
@@ -113,6 +114,7 @@ class BlockTask:
         cache_dir: Folder of the area-weights cache.
         config: Colocation parameters.
         reader: Reads one radar file (must be picklable for the parallel executors).
+        frames: The radar series' frame model (kind, length: pairing and weights).
     """
 
     times: np.ndarray
@@ -121,6 +123,7 @@ class BlockTask:
     cache_dir: str
     config: ColocationConfig
     reader: Reader
+    frames: FrameModel = field(default_factory=FrameModel)
 
 
 @dataclass
@@ -226,23 +229,24 @@ def takes_window(reader: Reader) -> bool:
     )
 
 
-def rate_factor(attrs: dict, frame_minutes: int) -> float:
+def rate_factor(attrs: dict, frames: FrameModel) -> float:
     """Factor turning a frame's values into mm/h: ``60 / accumulation`` for mm, 1 for mm/h.
 
     Raises:
-        ValueError: Unknown units, or an accumulation other than the frame length.
+        ValueError: Unknown units, units of the other kind of frame than the series', or an
+            accumulation other than the series' frame length.
     """
     units = attrs.get("units")
+    if units not in ("mm", "mm/h"):
+        raise ValueError(f"units {units!r} are neither 'mm' (with accumulation_minutes) nor 'mm/h'")
+    if (units == "mm") != (frames.kind == ACCUMULATION):
+        raise ValueError(f"a frame in {units} in a series of {frames.describe()}")
     if units == "mm/h":
         return 1.0
-    if units == "mm":
-        minutes = float(attrs.get("accumulation_minutes", np.nan))
-        if minutes != frame_minutes:
-            raise ValueError(
-                f"accumulation_minutes={minutes:g}, expected {frame_minutes}-minute frames"
-            )
-        return 60.0 / minutes
-    raise ValueError(f"units {units!r} are neither 'mm' (with accumulation_minutes) nor 'mm/h'")
+    minutes = float(attrs.get("accumulation_minutes", np.nan))
+    if minutes != frames.minutes:
+        raise ValueError(f"accumulation_minutes={minutes:g} in a series of {frames.describe()}")
+    return 60.0 / minutes
 
 
 @functools.lru_cache(maxsize=64)
@@ -343,17 +347,19 @@ class _Frames:
 
     def read(
         self, file: RadarFile
-    ) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], tuple[int, int] | None]:
-        """The (half-hour index, rate, valid fraction) of each of the file's frames that
-        falls in the block, and ``(half-hour index, count)`` of the reader's impossible
-        values (its ``n_impossible`` attribute) if the file's first frame is in the block
-        (a file read by several blocks is counted once), else None. Raises on anything
-        wrong with the file, including :class:`ImpossibleValues`.
+    ) -> tuple[list[tuple[int, np.ndarray, np.ndarray, int]], tuple[int, int] | None]:
+        """The (half-hour index, rate, valid fraction, weight) of each pairing of the file's
+        frames with a half hour of the block (a rate snapshot on a half-hour boundary pairs
+        with both half hours it bounds), and ``(half-hour index, count)`` of the reader's
+        impossible values (its ``n_impossible`` attribute) if the file's first pairing is in
+        the block (a file read by several blocks is counted once), else None. Raises on
+        anything wrong with the file, including :class:`ImpossibleValues`.
         """
         task, config = self.task, self.task.config
         da, regridder = self._load(file)
         n_impossible = self._check_values(da)
-        factor = rate_factor(da.attrs, config.frame_minutes)
+        model = task.frames
+        factor = rate_factor(da.attrs, model)
         if da.ndim == 2:
             da = da.transpose("y", "x")
             ends = np.atleast_1d(da["time"].values.astype("datetime64[ns]"))
@@ -364,30 +370,30 @@ class _Frames:
             da = da.transpose("time", "y", "x")
             ends = da["time"].values.astype("datetime64[ns]")
             frames = da.values
-        if not on_frame_lattice(ends, config.frame_minutes).all():
-            raise ValueError(
-                f"frame end times {ends} are not on the {config.frame_minutes}-minute lattice"
-            )
-        k = (
-            paired_half_hour(
-                ends, frame_minutes=config.frame_minutes, lag_minutes=config.lag_minutes
-            )
-            - task.times[0]
-        ) // HALF_HOUR
+        when = frame_times(da.attrs, ends, model.kind)
+        model.check_times(when)
+        pairs = model.pair(when, config.lag_minutes)
+        k = (pairs.half_hour - task.times[0]) // HALF_HOUR
+        inside = (k >= 0) & (k < len(task.times))  # other pairings belong to other blocks
         out = []
-        for end, index, values in zip(ends, k, frames, strict=True):
-            if not 0 <= index < len(task.times):
-                continue  # a frame of a multi-frame file that belongs to another block
-            if end in self._seen:
-                raise ValueError(f"a frame ending at {end} was already read from {self._seen[end]}")
-            mean, fraction = regridder.regrid(values)
-            out.append((int(index), mean * factor, fraction))
-        for end in ends:
-            self._seen[end] = file.path
-        first = int(np.argmin(ends))
+        regridded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for f, index, position in zip(
+            pairs.frame[inside], k[inside], pairs.position[inside], strict=True
+        ):
+            if f not in regridded:
+                if when[f] in self._seen:
+                    raise ValueError(
+                        f"a frame at {when[f]} was already read from {self._seen[when[f]]}"
+                    )
+                mean, fraction = regridder.regrid(frames[f])
+                regridded[f] = (mean * factor, fraction)
+            rate, fraction = regridded[f]
+            out.append((int(index), rate, fraction, model.weights[position]))
+        for t in when:
+            self._seen[t] = file.path
         counted = None
-        if 0 <= k[first] < len(task.times):
-            counted = (int(k[first]), n_impossible)
+        if 0 <= k.min() < len(task.times):
+            counted = (int(k.min()), n_impossible)
         return out, counted
 
 
@@ -410,7 +416,7 @@ def reason_of(err: BaseException) -> str:
 
 def _file_notes(
     file: RadarFile,
-    regridded: list[tuple[int, np.ndarray, np.ndarray]],
+    regridded: list[tuple[int, np.ndarray, np.ndarray, int]],
     impossible: tuple[int, int] | None,
     config: ColocationConfig,
 ) -> list[BadFrame]:
@@ -425,7 +431,7 @@ def _file_notes(
                 "masked",
             )
         )
-    if regridded and not any(fraction.any() for _, _, fraction in regridded):
+    if regridded and not any(fraction.any() for _, _, fraction, _ in regridded):
         notes.append(
             BadFrame(file.path, "no valid pixel where the box is", "all_nodata", "no_data")
         )
@@ -447,7 +453,7 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
         ColocationError: In strict mode, for the first file that would be reported.
     """
     config = task.config
-    sums = HalfHourSums(len(task.times), task.box.shape, config.frames_per_half_hour)
+    sums = HalfHourSums(len(task.times), task.box.shape, task.frames.total_weight)
     frames = _Frames(task)
     bad: list[BadFrame] = []
     n_impossible = np.zeros(len(task.times), dtype=np.int64)
@@ -467,8 +473,8 @@ def run_block(task: BlockTask, on_file: Callable[[], object] | None = None) -> B
             if notes and config.strict:
                 raise ColocationError(f"{file.path}: {notes[0].reason}: {notes[0].error}")
             bad.extend(notes)
-            for k, rate, fraction in regridded:
-                sums.add(k, rate, fraction)
+            for k, rate, fraction, weight in regridded:
+                sums.add(k, rate, fraction, weight)
             if impossible is not None:  # the whole file's count, at its first frame
                 n_impossible[impossible[0]] += impossible[1]
         if on_file is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +32,25 @@ class MaskConfig:
 
     Attributes:
         min_valid_fraction: Smallest radar valid fraction of the cell over the half hour.
-        min_frames: Fewest radar frames of the half hour valid at the cell (the frames its
-            radar rain is the mean of); with the default 6, every 5-minute frame.
+        min_frame_fraction: Fewest radar frames of the half hour valid at the cell (the
+            frames its radar rain is the mean of), as a fraction of the frames a complete
+            half hour holds (the radar's ``frames_per_half_hour``, set by its frame model:
+            :mod:`rainscore.colocate.frames`); with the default 1, every frame (six
+            5-minute accumulations, or three 15-minute rate snapshots).
     """
 
     min_valid_fraction: float = 0.5
-    min_frames: int = 6
+    min_frame_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("min_valid_fraction", "min_frame_fraction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ValueError(f"colocation.mask.{name} must be between 0 and 1, got {value!r}")
+
+    def min_frames(self, frames_per_half_hour: int) -> int:
+        """Fewest frames valid at a cell, of ``frames_per_half_hour`` (at least 1)."""
+        return max(1, math.ceil(self.min_frame_fraction * frames_per_half_hour - 1e-9))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> MaskConfig:
@@ -53,7 +67,8 @@ def pair_imerg_radar(
     times are the intersection of both axes. ``mask`` is True where the cell is scored:
     IMERG and radar finite, ``valid_fraction >= min_valid_fraction`` and ``n_valid_frames >=
     min_frames`` (per cell: the radar mean covers at least that many frames, so a half hour
-    with a radar out for a frame is not scored where that radar was needed).
+    with a radar out for a frame is not scored where that radar was needed; ``min_frames``
+    is :meth:`MaskConfig.min_frames` of the radar's ``frames_per_half_hour`` attribute).
 
     Args:
         imerg_cube: The IMERG cube (``precipitation`` and quality fields).
@@ -66,13 +81,16 @@ def pair_imerg_radar(
         ``n_valid_frames``, ``mask`` and the IMERG quality fields.
 
     Raises:
-        ValueError: If the grids differ, or ``radar_on_imerg`` lacks a variable.
+        ValueError: If the grids differ, or ``radar_on_imerg`` lacks a variable or its
+            ``frames_per_half_hour`` attribute.
     """
     missing = [
         name
         for name in ("rain", "valid_fraction", "n_frames", "n_valid_frames")
         if name not in radar_on_imerg
     ]
+    if "frames_per_half_hour" not in radar_on_imerg.attrs:
+        missing.append("the frames_per_half_hour attribute")
     if missing:
         raise ValueError(
             f"radar_on_imerg lacks {missing}: it was written by another version of the "
@@ -84,11 +102,12 @@ def pair_imerg_radar(
         or imerg.sizes["lon"] != imerg_cube.sizes["lon"]
     ):
         raise ValueError("IMERG and radar grids differ: run the colocation validation first")
+    min_frames = mask.min_frames(int(radar_on_imerg.attrs["frames_per_half_hour"]))
     scored = (
         imerg["precipitation"].notnull()
         & radar["rain"].notnull()
         & (radar["valid_fraction"] >= mask.min_valid_fraction)
-        & (radar["n_valid_frames"] >= mask.min_frames)
+        & (radar["n_valid_frames"] >= min_frames)
     )
     pairs = xr.Dataset(
         {
@@ -102,7 +121,8 @@ def pair_imerg_radar(
             "mask": scored.transpose("time", "lat", "lon").assign_attrs(
                 long_name="cell is scored",
                 min_valid_fraction=mask.min_valid_fraction,
-                min_frames=mask.min_frames,
+                min_frame_fraction=mask.min_frame_fraction,
+                min_frames=min_frames,
             ),
         }
     )
