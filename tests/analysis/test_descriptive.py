@@ -68,12 +68,12 @@ def test_no_eligible_candidate_gives_none() -> None:
     assert describe_scores(_table(), config=config).recommendation["score"] is None
 
 
-def test_unknown_candidates_are_reported() -> None:
-    config = AnalysisConfig(candidates=("csi_t1.0", "nope"))
+def test_candidates_missing_from_the_table_are_reported() -> None:
+    config = AnalysisConfig(candidates=("csi_t1.0", "csi_t3.0"))
     analysis = describe_scores(_table(), config=config)
-    assert analysis.recommendation["missing_candidates"] == ["nope"]
+    assert analysis.recommendation["missing_candidates"] == ["csi_t3.0"]
     with pytest.raises(ValueError, match="None of the candidate scores"):
-        describe_scores(_table(), config=AnalysisConfig(candidates=("nope",)))
+        describe_scores(_table(), config=AnalysisConfig(candidates=("csi_t3.0",)))
 
 
 def test_report_and_figures() -> None:
@@ -90,8 +90,16 @@ def test_report_and_figures() -> None:
     assert "![correlation](figures/correlation.png)" in md
 
 
-def test_wet_variants_share_the_direction_and_range_of_their_score() -> None:
-    config = AnalysisConfig()
-    assert config.is_skill("pearson_wet") and config.is_bounded("pearson_wet")
-    assert not config.is_skill("rmse_wet") and not config.is_bounded("rmse_wet")
-    assert config.is_skill("fss_t0.5_w9") and config.is_bounded("fss_t0.5_w9")
+@pytest.mark.parametrize(
+    ("candidates", "message"),
+    [
+        (("fss_t0.5_w9", "me"), r"candidates: 'me' cannot rank maps .*'best_at'"),
+        (("sal_s",), r"candidates: 'sal_s' cannot rank maps"),
+        (("neural",), r"candidates: 'neural' is not a score column"),
+        (("fss_t0.5",), r"candidates: 'fss_t0.5' is not a score column: fss needs a window"),
+    ],
+)
+def test_candidates_must_rank_maps(candidates: tuple[str, ...], message: str) -> None:
+    """Directions come from the score catalogue: signed scores cannot be candidates."""
+    with pytest.raises(ValueError, match=message):
+        AnalysisConfig(candidates=candidates)

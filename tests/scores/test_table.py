@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from rainscore.scores import (
+    FAMILIES,
     ScoreConfig,
     categorical_scores,
     continuous_scores,
@@ -15,6 +16,7 @@ from rainscore.scores import (
     parse_score_column,
     sal,
     score_column,
+    score_info,
     score_maps,
 )
 
@@ -160,3 +162,15 @@ def test_parse_score_column_inverts_score_column(column, parsed) -> None:
     result = parse_score_column(column)
     assert tuple(result) == parsed
     assert score_column(*result) == column
+
+
+def test_every_column_is_in_the_catalogue_with_values_in_its_range(pair) -> None:
+    fc, obs = pair
+    table = score_maps(fc, obs, config=CONFIG)
+    for column in table.columns:
+        info = score_info(column)
+        values = table[column].astype(float).dropna()
+        lo, hi = info.range
+        assert values.between(lo, hi).all(), (column, info.range, values.min(), values.max())
+        assert info.family in (*FAMILIES, "flags")
+    assert {score_info(c).family for c in table.columns} == {*FAMILIES, "flags"}

@@ -32,6 +32,8 @@ def test_local_errors_follow_the_target_score(params: dict, expected: tuple) -> 
         ({"score": "pearson", "threshold": 0.0, "window": 3}, r"target.threshold .* got 0.0"),
         ({"score": "fss_t0.5_w9", "windw": 5}, r"Unknown target parameters \['windw'\]"),
         ({"score": ""}, r"target.score must be a score column name"),
+        ({"score": "fss_t0.5"}, r"target.score: 'fss_t0.5' is not a score column: fss needs a"),
+        ({"score": "neural_t1.0"}, r"target.score: 'neural_t1.0' is not a score column"),
     ],
 )
 def test_invalid_targets_are_refused(params: dict, message: str) -> None:

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from rainscore.params import dataclass_from_params
-from rainscore.scores.table import parse_score_column
+from rainscore.scores.catalogue import score_info
 
 #: Covariates that describe satellite presence: a useful target score depends on them.
 PRESENCE_COVARIATES = ("pmw_age_mean", "pmw_coverage", "ir_influence_mean", "quality_index_mean")
@@ -45,9 +45,9 @@ class AnalysisConfig:
         n_bootstrap: Bootstrap resamplings (of whole days) for the signals' standard errors.
         seed: Seed of the bootstrap.
         n_bins: Number of quantile bins of a continuous covariate.
-        higher_is_better: Candidates where a larger value is a better map (for the sign of
-            the expected dependence on PMW age); the others are errors (lower is better).
-        bounded: Candidates with a bounded range (by score name before ``_t``/``_w``).
+
+    Whether a candidate is a skill (higher is better) or an error, and whether it is
+    bounded, is read from the score catalogue (:data:`rainscore.scores.SCORES`).
     """
 
     candidates: tuple[str, ...] = (
@@ -64,17 +64,6 @@ class AnalysisConfig:
     n_bootstrap: int = 200
     seed: int = 0
     n_bins: int = 5
-    bounded: tuple[str, ...] = ("fss", "csi", "ets", "hss", "pod", "far", "pearson", "spearman")
-    higher_is_better: tuple[str, ...] = (
-        "fss",
-        "csi",
-        "ets",
-        "hss",
-        "pod",
-        "pearson",
-        "spearman",
-        "kge",
-    )
 
     def __post_init__(self) -> None:
         checks = (
@@ -90,25 +79,22 @@ class AnalysisConfig:
                 )
         if not self.candidates:
             raise ValueError("scoring.analysis.candidates must name at least one score")
+        for column in self.candidates:
+            try:
+                info = score_info(column)
+            except ValueError as err:
+                raise ValueError(f"scoring.analysis.candidates: {err}") from None
+            if not info.ranks_maps:
+                raise ValueError(
+                    f"scoring.analysis.candidates: {column!r} cannot rank maps by quality "
+                    f"(direction {info.direction!r} in the score catalogue); a candidate is a "
+                    "skill (higher is better) or an error (lower is better)"
+                )
 
     @classmethod
     def from_dict(cls, d: dict | None) -> AnalysisConfig:
         """Build from parameters (unknown keys are an error)."""
         return dataclass_from_params(cls, d, section="scoring.analysis")
-
-    def is_skill(self, score: str) -> bool:
-        """Whether larger values of ``score`` mean a better map."""
-        return _family(score) in self.higher_is_better
-
-    def is_bounded(self, score: str) -> bool:
-        """Whether ``score`` has a bounded range."""
-        return _family(score) in self.bounded
-
-
-def _family(score: str) -> str:
-    """Score name without threshold, window and ``_wet`` (``fss_t1.0_w5`` → ``fss``,
-    ``pearson_wet`` → ``pearson``): what decides its direction and range."""
-    return parse_score_column(score).score.removesuffix("_wet")
 
 
 @dataclass
@@ -239,7 +225,7 @@ def _presence_signals(
     corr = table[candidates + covariates].astype(float).corr(method="spearman", min_periods=10)
     signals = {}
     for c in candidates:
-        sign = 1.0 if config.is_skill(c) else -1.0
+        sign = 1.0 if score_info(c).higher_is_better else -1.0
         values = [sign * SKILL_SIGN[cov] * corr.loc[c, cov] for cov in covariates]
         values = [v for v in values if np.isfinite(v)]
         signals[c] = float(np.mean(values)) if values else np.nan
@@ -272,8 +258,9 @@ def recommend_target(
     """Recommend the target score by a fixed rule.
 
     1. **Defined**: the score is defined on at least ``min_coverage`` of the maps.
-    2. **Bounded**: its range is bounded (``config.bounded``), so a model's errors on it are
-       comparable from map to map and no outlier dominates a loss.
+    2. **Bounded**: its range is bounded (the score catalogue, :data:`rainscore.scores.SCORES`),
+       so a model's errors on it are comparable from map to map and no outlier dominates a
+       loss.
     3. **Tracks satellite presence**: its *presence signal* — the mean of its Spearman
        correlations with PMW age, PMW coverage, IR influence and quality index, each signed
        so that positive means "worse when the satellites saw less" — is within
@@ -298,12 +285,12 @@ def recommend_target(
             {
                 "score": c,
                 "coverage": coverage[c],
-                "bounded": config.is_bounded(c),
+                "bounded": score_info(c).bounded,
                 "presence_signal": _clean(signal),
                 "signal_se": _clean(errors.get(c, np.nan)),
                 "eligible": bool(
                     coverage[c] >= config.min_coverage
-                    and config.is_bounded(c)
+                    and score_info(c).bounded
                     and np.isfinite(signal)
                 ),
             }

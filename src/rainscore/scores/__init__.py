@@ -24,12 +24,17 @@ Conventions, the same in every function:
   fractions are events / valid pixels in the window (MET style), never zero-padded.
 - **Distances** (SAL) are in grid cells.
 
+:data:`SCORES` is the catalogue of every column of the score table (family, direction,
+range, units; :func:`score_info` looks a column up): the analysis, the validation suites and
+the models read it.
+
 Public API: :func:`continuous_scores`, :func:`categorical_scores`, :func:`fss`, :func:`sal`,
 :func:`score_maps` with :class:`ScoreConfig`, :class:`TargetConfig` (the target score),
 and :class:`ContingencyAccumulator` for aggregate contingency tables over many maps.
 ``docs/scores.md`` gives the formulas and how they differ from pysteps.
 """
 
+from rainscore.scores.catalogue import SCORES, ScoreInfo, has_score_info, score_info
 from rainscore.scores.categorical import ContingencyAccumulator, categorical_scores
 from rainscore.scores.config import FAMILIES, ScoreConfig
 from rainscore.scores.continuous import continuous_scores
@@ -42,18 +47,22 @@ from rainscore.scores.target import TargetConfig
 
 __all__ = [
     "FAMILIES",
+    "SCORES",
     "SPATIAL_DIMS",
     "ContingencyAccumulator",
     "ScoreColumn",
     "ScoreConfig",
+    "ScoreInfo",
     "TargetConfig",
     "categorical_scores",
     "check_pair",
     "continuous_scores",
     "fss",
+    "has_score_info",
     "parse_score_column",
     "sal",
     "score_column",
+    "score_info",
     "score_maps",
     "score_maps_parallel",
 ]

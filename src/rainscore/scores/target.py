@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rainscore.params import dataclass_from_params
+from rainscore.scores.catalogue import score_info
 from rainscore.scores.table import parse_score_column
 
 __all__ = ["TargetConfig"]
@@ -28,7 +29,8 @@ class TargetConfig:
     left ``None`` or must agree with it.
 
     Attributes:
-        score: Column of the score table (``fss_t0.5_w9``, ``csi_t1.0``, ``pearson``…).
+        score: Column of the score table (``fss_t0.5_w9``, ``csi_t1.0``, ``pearson``…), a
+            score of the catalogue (:data:`rainscore.scores.SCORES`).
         threshold: Event threshold (mm/h) of the local errors, for a target without one.
         window: Odd window (cells) of the local errors, for a target without one.
     """
@@ -40,6 +42,10 @@ class TargetConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.score, str) or not self.score:
             raise ValueError(f"target.score must be a score column name, got {self.score!r}")
+        try:
+            score_info(self.score)
+        except ValueError as err:
+            raise ValueError(f"target.score: {err}") from None
         parsed = parse_score_column(self.score)
         for name, own, given in (
             ("threshold", parsed.threshold, self.threshold),

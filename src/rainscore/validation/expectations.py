@@ -21,7 +21,7 @@ import xarray as xr
 
 from rainscore.grids.imerg import IMERG_CRS, IMERG_RES, Box
 from rainscore.params import dataclass_from_params
-from rainscore.scores.table import parse_score_column
+from rainscore.scores.catalogue import has_score_info, score_info
 from rainscore.validation.checks import RATE_UNITS, Failure
 
 
@@ -364,35 +364,12 @@ class ScoreSuiteConfig:
         return dataclass_from_params(cls, params, section="scoring.validation")
 
 
-#: Ranges of the bounded scores, by column prefix (before ``_t``/``_w`` suffixes).
-SCORE_RANGES: dict[str, tuple[float, float]] = {
-    "pod": (0.0, 1.0),
-    "far": (0.0, 1.0),
-    "csi": (0.0, 1.0),
-    "ets": (-1.0 / 3.0, 1.0),
-    "hss": (-1.0, 1.0),
-    "frequency_bias": (0.0, float("inf")),
-    "fss": (0.0, 1.0),
-    "fss_uniform": (0.5, 1.0),
-    "pearson": (-1.0, 1.0),
-    "spearman": (-1.0, 1.0),
-    "kge": (float("-inf"), 1.0),
-    "mae": (0.0, float("inf")),
-    "rmse": (0.0, float("inf")),
-    "sal_s": (-2.0, 2.0),
-    "sal_a": (-2.0, 2.0),
-    "sal_l": (0.0, 2.0),
-    "wet_fraction": (0.0, 1.0),
-}
-
-
-def _score_prefix(column: str) -> str:
-    """The score a column holds, without threshold, window and ``_wet``: its range key."""
-    return parse_score_column(column).score.removesuffix("_wet")
-
-
 def map_scores_suite(table: pd.DataFrame, *, target: str, min_target_defined: float):
-    """Expectations on the per-map score table: ranges, completeness and the time index."""
+    """Expectations on the per-map score table: ranges, completeness and the time index.
+
+    Every score column is checked against its range in the score catalogue
+    (:data:`rainscore.scores.SCORES`); other columns (context features) are not.
+    """
     gx = _gx()
     e = gx.expectations
     suite = gx.ExpectationSuite(name="map_scores")
@@ -406,10 +383,11 @@ def map_scores_suite(table: pd.DataFrame, *, target: str, min_target_defined: fl
             e.ExpectColumnValuesToNotBeNull(column=target, mostly=min_target_defined)
         )
     for column in table.columns:
-        bounds = SCORE_RANGES.get(_score_prefix(column))
-        if bounds is None or column in ("time",):
+        if column == "time" or not has_score_info(column):
+            continue  # context features: not scores
+        lo, hi = score_info(column).range
+        if np.isinf(lo) and np.isinf(hi):
             continue
-        lo, hi = bounds
         suite.add_expectation(
             e.ExpectColumnValuesToBeBetween(
                 column=column,
