@@ -96,6 +96,7 @@ def test_colocation_and_scoring(project) -> None:
     for name in ("imerg", "radar", "mask", "valid_fraction", "n_frames", "quality_index"):
         assert name in pairs
     assert int(pairs["n_frames"].min()) == 6
+    assert len(catalog.load("bad_inputs")) == 0  # good inputs: an empty report
     assert pairs["mask"].values.mean() > 0.5  # mostly covered by radar inland
 
     catalog = project.run("scoring")
