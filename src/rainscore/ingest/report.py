@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rainscore.colocate.frames import frame_model
 from rainscore.ingest.imerg_cube import time_gaps
 
 
@@ -27,7 +28,7 @@ def ingestion_report(
     imerg_cube: xr.Dataset,
     radar_inventory: pd.DataFrame,
     *,
-    radar_frame_minutes: int = 5,
+    radar_frame_minutes: int | None = None,
 ) -> dict[str, Any]:
     """Summarise an ingestion run as a JSON-ready mapping.
 
@@ -35,7 +36,8 @@ def ingestion_report(
         imerg_log: Per-file log of :func:`build_imerg_cube`.
         imerg_cube: The cube it returned.
         radar_inventory: The inventory of :func:`build_radar_inventory`.
-        radar_frame_minutes: Spacing of radar frames, for the gap listing.
+        radar_frame_minutes: Spacing of radar frames, for the gap listing (``None``: from
+            the inventory, :func:`rainscore.colocate.frames.frame_model`).
 
     Returns:
         Counts, the skipped files with their reasons, and gaps in time for both sources.
@@ -43,6 +45,7 @@ def ingestion_report(
     ok = radar_inventory["status"] == "ok"
     radar_gaps: list[list[str]] = []
     if ok.any():
+        radar_frame_minutes = frame_model(radar_inventory, radar_frame_minutes).minutes
         ends = pd.DatetimeIndex(radar_inventory.loc[ok, "end_time"]).sort_values()
         axis = pd.date_range(ends[0], ends[-1], freq=f"{radar_frame_minutes}min")
         radar_gaps = time_gaps(axis, np.isin(axis.values, ends.values))
