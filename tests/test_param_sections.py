@@ -55,6 +55,8 @@ def _with(params: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("colocation.validation.ranges", {"rain": [10, 0]}, r"ranges.rain .*\[10, 0\]"),
         ("target.score", "fss_t0.5_w4", r"target.window must be a positive odd integer, got 4"),
         ("box.lat_min", 60.0, r"box: .*lat_min=60.0"),
+        ("box.lat_mn", 43.0, r"Unknown box parameters \['lat_mn'\]"),
+        ("box.lon_max", "east", r"box.lon_max must be a number \(degrees\), got 'east'"),
         ("demo.days", -1, r"demo: .*days must be > 0, got -1"),
     ],
 )
@@ -123,9 +125,11 @@ def test_kedro_run_stops_on_a_misspelt_runtime_section_before_any_node(
     from kedro.framework.startup import bootstrap_project
 
     bootstrap_project(project_copy)
-    with KedroSession.create(
-        project_path=project_copy, runtime_params={"ingestoin": {"strict": True}}
-    ) as session:
-        with pytest.raises(ParameterError, match="did you mean 'ingestion'"):
-            session.run(pipeline_names=["scoring"])
+    with (
+        KedroSession.create(
+            project_path=project_copy, runtime_params={"ingestoin": {"strict": True}}
+        ) as session,
+        pytest.raises(ParameterError, match="did you mean 'ingestion'"),
+    ):
+        session.run(pipeline_names=["scoring"])
     assert not (project_copy / "data").exists()

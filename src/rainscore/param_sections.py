@@ -173,6 +173,23 @@ class ScoringSection:
         return cls(**_parse_parts("scoring", params, parts))
 
 
+_BOX_KEYS = ("lat_min", "lat_max", "lon_min", "lon_max")
+
+
+def _box(params: Any) -> Box:
+    """The box: exactly its four edges (a typo such as ``lat_mn`` is an error)."""
+    if not isinstance(params, Mapping):
+        raise ValueError(f"box must be a mapping of {list(_BOX_KEYS)}, got {params!r}")
+    unknown = sorted(set(params) - set(_BOX_KEYS))
+    if unknown:
+        raise ValueError(f"Unknown box parameters {unknown}; known: {sorted(_BOX_KEYS)}")
+    for key in _BOX_KEYS:
+        value = params.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"box.{key} must be a number (degrees), got {value!r}")
+    return Box.from_dict(dict(params))
+
+
 def _demo(params: Mapping[str, Any] | None, box: Box) -> WorldConfig:
     return WorldConfig.from_dict({**(params or {}), "box": box})
 
@@ -195,7 +212,7 @@ class ParameterSection:
 
 #: Every top-level parameter section, in parsing order (a section after those it requires).
 SECTIONS: dict[str, ParameterSection] = {
-    "box": ParameterSection(Box.from_dict),
+    "box": ParameterSection(_box),
     "demo": ParameterSection(_demo, requires=("box",)),
     "ingestion": ParameterSection(IngestionConfig.from_dict),
     "colocation": ParameterSection(ColocationSection.from_dict, requires=("box",)),
