@@ -239,8 +239,7 @@ def fake_radar_on_imerg(
                 {
                     "units": "1",
                     "long_name": "radar pixels of the half hour's files (as read: the box's "
-                    "window or the whole raster) masked as physically impossible (above "
-                    "max_rate) by the reader",
+                    "window or the whole raster) above max_rate, masked by the reader",
                 },
             ),
             "n_valid_frames": (
@@ -256,8 +255,9 @@ def fake_radar_on_imerg(
         coords={"time": _time_coord(times, "start of the IMERG half hour (UTC)"), **box.coords()},
         attrs={
             "lag_minutes": lag_minutes,
-            "frames_per_half_hour": _FRAMES_PER_HALF_HOUR,
+            "frame_kind": "accumulation",
             "frame_minutes": 5,
+            "frames_per_half_hour": _FRAMES_PER_HALF_HOUR,
             "box": json.dumps(box.to_dict()),
             "crs": IMERG_CRS,
         },
