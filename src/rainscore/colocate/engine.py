@@ -231,8 +231,7 @@ def _to_dataset(
                 {
                     "units": "1",
                     "long_name": "radar pixels of the half hour's files (as read: the box's "
-                    "window or the whole raster) masked as physically impossible (above "
-                    "max_rate) by the reader",
+                    "window or the whole raster) above max_rate, masked by the reader",
                 },
             ),
             "n_valid_frames": (
