@@ -7,7 +7,7 @@ from typing import Any
 
 from rainscore.params import dataclass_from_params
 
-EXECUTORS = ("sequential", "processes", "dask")
+HALF_HOUR_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -17,16 +17,11 @@ class ColocationConfig:
     Attributes:
         lag_minutes: Shift of the pairing: the IMERG half hour starting at T gets the radar
             frames of the half hour starting at ``T + lag_minutes`` (0, 30, 60, … for
-            sensitivity studies; any multiple of the radar frame length, which comes from
-            the radar inventory: :func:`rainscore.colocate.frames.frame_model`).
+            sensitivity studies; any multiple of the frame length).
+        frames_per_half_hour: Radar frames expected in a half hour (6 for 5-minute frames);
+            sets the frame length ``30 / frames_per_half_hour`` minutes.
         block_half_hours: Half hours per unit of work (a time block); half hours are never
             split between blocks.
-        executor: ``sequential``, ``processes`` (local processes) or ``dask`` (a Dask
-            distributed cluster).
-        workers: Local processes, or workers of a local Dask cluster.
-        dask_scheduler: Address of a Dask scheduler (``tcp://host:8786``), or ``local`` to
-            start a ``LocalCluster`` of ``workers`` single-threaded workers.
-        dask_processes: Whether a local Dask cluster uses processes (else threads).
         max_rate: Rates above this (mm/h) are physically impossible; the reader masks them.
         max_impossible_fraction: Largest share of a file's data pixels (as read) above
             ``max_rate`` that is masked and counted; above it the file is dropped
@@ -35,7 +30,6 @@ class ColocationConfig:
         strict: Stop at the first file that would be reported (skipped, partly masked, or
             without data in the box) instead of recording it (a skipped file's frames count
             as missing).
-        progress: Show a progress bar over the radar files.
         read_window: Read only the rows and columns of each file that hold the box, for
             files whose inventory row gives their grid (``grid`` column) and a reader that
             takes a ``window`` keyword; same numbers as reading whole frames, in about half
@@ -43,27 +37,27 @@ class ColocationConfig:
     """
 
     lag_minutes: int = 0
+    frames_per_half_hour: int = 6
     block_half_hours: int = 48
-    executor: str = "sequential"
-    workers: int = 2
-    dask_scheduler: str = "local"
-    dask_processes: bool = True
     max_rate: float = 300.0
     max_impossible_fraction: float = 0.01
     strict: bool = False
-    progress: bool = True
     read_window: bool = True
 
     def __post_init__(self) -> None:
-        if self.executor not in EXECUTORS:
-            raise ValueError(
-                f"colocation.executor must be one of {EXECUTORS}, got {self.executor!r}"
-            )
-        if self.workers < 1:
-            raise ValueError(f"colocation.workers must be >= 1, got {self.workers}")
         if self.block_half_hours < 1:
             raise ValueError(
                 f"colocation.block_half_hours must be >= 1, got {self.block_half_hours}"
+            )
+        n = self.frames_per_half_hour
+        if n < 1 or HALF_HOUR_MINUTES % n:
+            raise ValueError(
+                f"colocation.frames_per_half_hour must divide {HALF_HOUR_MINUTES} minutes, got {n}"
+            )
+        if self.lag_minutes % self.frame_minutes:
+            raise ValueError(
+                f"colocation.lag_minutes must be a multiple of the frame length "
+                f"({self.frame_minutes} min), got {self.lag_minutes}"
             )
         if self.max_rate <= 0:
             raise ValueError(f"colocation.max_rate must be > 0, got {self.max_rate}")
@@ -72,6 +66,11 @@ class ColocationConfig:
                 "colocation.max_impossible_fraction must be between 0 and 1, got "
                 f"{self.max_impossible_fraction}"
             )
+
+    @property
+    def frame_minutes(self) -> int:
+        """Length of one radar frame (accumulation period), minutes."""
+        return HALF_HOUR_MINUTES // self.frames_per_half_hour
 
     @classmethod
     def from_dict(cls, params: dict[str, Any] | None) -> ColocationConfig:

@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rainscore.io.imerg_filename import check_run
-from rainscore.colocate.pairing import HALF_HOUR_MINUTES
 from rainscore.params import dataclass_from_params
-
-EXECUTORS = ("sequential", "threads", "processes")
 
 
 @dataclass(frozen=True)
@@ -18,49 +15,21 @@ class IngestionConfig:
 
     Attributes:
         strict: Stop at the first bad file instead of reporting and skipping it.
-        executor: ``sequential``, ``threads`` or ``processes`` (HDF5 decoding holds a global
-            lock, so only processes read in parallel).
-        workers: Number of parallel readers.
-        progress: Show progress bars.
         imerg_run: ``auto`` (the run with most files) or ``early``/``late``/``final``
             (:data:`~rainscore.io.imerg_filename.IMERG_RUNS`); files of another run are
             skipped.
         imerg_variables: Normalised IMERG variables to keep (``None``: all).
         radar_grid_id: Expected radar grid id, or ``auto`` (the most common grid).
-        radar_frame_minutes: Length of a radar frame in minutes (accumulation length, or
-            spacing of rate snapshots), dividing 30; ``None``: from the files (the most
-            common one, :func:`rainscore.colocate.frames.frame_model`). The one setting of
-            the frame length: frames per half hour, weights and the frames a scored cell
-            needs follow from it.
+        radar_frame_minutes: Expected accumulation of a radar frame.
     """
 
     strict: bool = False
-    executor: str = "processes"
-    workers: int = 2
-    progress: bool = True
     imerg_run: str = "auto"
     imerg_variables: tuple[str, ...] | None = None
     radar_grid_id: str = "auto"
-    radar_frame_minutes: int | None = None
+    radar_frame_minutes: int = 5
 
     def __post_init__(self) -> None:
-        minutes = self.radar_frame_minutes
-        if minutes is not None and (
-            isinstance(minutes, bool)
-            or not isinstance(minutes, int)
-            or minutes < 1
-            or HALF_HOUR_MINUTES % minutes
-        ):
-            raise ValueError(
-                f"ingestion.radar_frame_minutes must be null or whole minutes dividing "
-                f"{HALF_HOUR_MINUTES}, got {minutes!r}"
-            )
-        if self.executor not in EXECUTORS:
-            raise ValueError(
-                f"ingestion.executor must be one of {EXECUTORS}, got {self.executor!r}"
-            )
-        if self.workers < 1:
-            raise ValueError(f"ingestion.workers must be >= 1, got {self.workers}")
         check_run(self.imerg_run, parameter="ingestion.imerg_run", allow_auto=True)
 
     @classmethod
