@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from rainscore.colocate import ColocationConfig, HalfHourSums, rate_factor
+from rainscore.colocate.frames import FrameModel
+from rainscore.colocate.pairing import ACCUMULATION, RATE
 
 
 def test_from_dict_takes_the_parameters():
     config = ColocationConfig.from_dict({"lag_minutes": 30, "block_half_hours": 24})
     assert config.lag_minutes == 30
     assert config.block_half_hours == 24
-    assert config.frame_minutes == 5
     assert ColocationConfig.from_dict(None) == ColocationConfig()
 
 
@@ -21,8 +22,7 @@ def test_from_dict_takes_the_parameters():
     [
         ({"lag_minute": 30}, r"Unknown colocation.engine parameters \['lag_minute'\]"),
         ({"executor": "dask"}, r"Unknown colocation.engine parameters \['executor'\]"),
-        ({"frames_per_half_hour": 7}, "must divide 30 minutes, got 7"),
-        ({"lag_minutes": 7}, r"multiple of the frame length \(5 min\), got 7"),
+        ({"frames_per_half_hour": 6}, r"Unknown colocation.engine parameters \['frames_per"),
         ({"block_half_hours": 0}, "block_half_hours must be >= 1"),
     ],
 )
@@ -32,17 +32,20 @@ def test_bad_parameters_are_refused(params, message):
 
 
 def test_rate_conversion():
-    assert rate_factor({"units": "mm", "accumulation_minutes": 5.0}, 5) == 12.0
-    assert rate_factor({"units": "mm", "accumulation_minutes": 15}, 15) == 4.0
-    assert rate_factor({"units": "mm/h"}, 5) == 1.0
-    with pytest.raises(ValueError, match="accumulation_minutes=15, expected 5-minute"):
-        rate_factor({"units": "mm", "accumulation_minutes": 15.0}, 5)
+    five, fifteen = FrameModel(ACCUMULATION, 5), FrameModel(ACCUMULATION, 15)
+    assert rate_factor({"units": "mm", "accumulation_minutes": 5.0}, five) == 12.0
+    assert rate_factor({"units": "mm", "accumulation_minutes": 15}, fifteen) == 4.0
+    assert rate_factor({"units": "mm/h"}, FrameModel(RATE, 15)) == 1.0
+    with pytest.raises(ValueError, match="accumulation_minutes=15 in a series of 5-minute"):
+        rate_factor({"units": "mm", "accumulation_minutes": 15.0}, five)
+    with pytest.raises(ValueError, match="a frame in mm/h in a series of 5-minute accumulations"):
+        rate_factor({"units": "mm/h"}, five)
     with pytest.raises(ValueError, match="units 'dBZ' are neither"):
-        rate_factor({"units": "dBZ"}, 5)
+        rate_factor({"units": "dBZ"}, five)
 
 
 def test_half_hour_sums_by_hand():
-    sums = HalfHourSums(2, (1, 2), frames_per_half_hour=6)
+    sums = HalfHourSums(2, (1, 2), total_weight=6)
     sums.add(0, np.array([[1.0, np.nan]]), np.array([[1.0, 0.0]]))
     sums.add(0, np.array([[3.0, 5.0]]), np.array([[1.0, 0.5]]))
     rain, fraction, n_frames, n_valid = sums.compute()

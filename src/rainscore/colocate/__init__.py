@@ -15,19 +15,34 @@ from rainscore.colocate.engine import (
     default_reader,
     iter_colocation,
 )
-from rainscore.colocate.pairing import half_hours, on_frame_lattice, paired_half_hour
+from rainscore.colocate.frames import FrameModel, frame_model
+from rainscore.colocate.pairing import (
+    ACCUMULATION,
+    HALF_HOUR,
+    RATE,
+    half_hours,
+    on_frame_lattice,
+    pair_frames,
+    paired_half_hour,
+)
 
 __all__ = [
+    "ACCUMULATION",
+    "HALF_HOUR",
+    "RATE",
     "BadFrame",
     "ColocationConfig",
     "ColocationError",
     "ColocationResult",
+    "FrameModel",
     "HalfHourSums",
     "colocate_radar",
     "default_reader",
+    "frame_model",
     "half_hours",
     "iter_colocation",
     "on_frame_lattice",
+    "pair_frames",
     "paired_half_hour",
     "rate_factor",
 ]

@@ -7,8 +7,6 @@ from typing import Any
 
 from rainscore.params import dataclass_from_params
 
-HALF_HOUR_MINUTES = 30
-
 
 @dataclass(frozen=True)
 class ColocationConfig:
@@ -17,9 +15,8 @@ class ColocationConfig:
     Attributes:
         lag_minutes: Shift of the pairing: the IMERG half hour starting at T gets the radar
             frames of the half hour starting at ``T + lag_minutes`` (0, 30, 60, … for
-            sensitivity studies; any multiple of the frame length).
-        frames_per_half_hour: Radar frames expected in a half hour (6 for 5-minute frames);
-            sets the frame length ``30 / frames_per_half_hour`` minutes.
+            sensitivity studies; any multiple of the radar frame length, which comes from
+            the radar inventory: :func:`rainscore.colocate.frames.frame_model`).
         block_half_hours: Half hours per unit of work (a time block); half hours are never
             split between blocks.
         max_rate: Rates above this (mm/h) are physically impossible; the reader masks them.
@@ -37,7 +34,6 @@ class ColocationConfig:
     """
 
     lag_minutes: int = 0
-    frames_per_half_hour: int = 6
     block_half_hours: int = 48
     max_rate: float = 300.0
     max_impossible_fraction: float = 0.01
@@ -49,16 +45,6 @@ class ColocationConfig:
             raise ValueError(
                 f"colocation.block_half_hours must be >= 1, got {self.block_half_hours}"
             )
-        n = self.frames_per_half_hour
-        if n < 1 or HALF_HOUR_MINUTES % n:
-            raise ValueError(
-                f"colocation.frames_per_half_hour must divide {HALF_HOUR_MINUTES} minutes, got {n}"
-            )
-        if self.lag_minutes % self.frame_minutes:
-            raise ValueError(
-                f"colocation.lag_minutes must be a multiple of the frame length "
-                f"({self.frame_minutes} min), got {self.lag_minutes}"
-            )
         if self.max_rate <= 0:
             raise ValueError(f"colocation.max_rate must be > 0, got {self.max_rate}")
         if not 0 <= self.max_impossible_fraction <= 1:
@@ -66,11 +52,6 @@ class ColocationConfig:
                 "colocation.max_impossible_fraction must be between 0 and 1, got "
                 f"{self.max_impossible_fraction}"
             )
-
-    @property
-    def frame_minutes(self) -> int:
-        """Length of one radar frame (accumulation period), minutes."""
-        return HALF_HOUR_MINUTES // self.frames_per_half_hour
 
     @classmethod
     def from_dict(cls, params: dict[str, Any] | None) -> ColocationConfig:

@@ -2,19 +2,23 @@
 
 Conventions (see ``docs/colocation.md``):
 
-- Pairing: the IMERG half hour [T, T + 30 min) gets the radar frames whose accumulation lies
-  in [T + lag, T + lag + 30 min) (frames stamped T + lag + 5 … T + lag + 30 min for
-  5-minute frames); ``time`` is T.
+- Frames (:mod:`rainscore.colocate.frames`): the kind (accumulation or instantaneous
+  rate) and length of the radar frames come from the inventory, and with them the frames a
+  half hour holds and their weights. Pairing (:mod:`rainscore.colocate.pairing`): the IMERG
+  half hour [T, T + 30 min) gets the accumulations lying in [T + lag, T + lag + 30 min)
+  (frames stamped T + lag + 5 … T + lag + 30 min for 5-minute frames; equal weights), or
+  the rate snapshots at T + lag, …, T + lag + 30 min (trapezoid weights; the snapshots on
+  the boundaries count in both half hours); ``time`` is T.
 - Each frame is regridded as soon as it is read (area-conservative mean of its valid
   pixels per cell, and the cell's valid fraction) and converted to mm/h: an accumulation of
   ``a`` mm over ``N`` minutes is ``a · 60 / N`` mm/h (the remapping is linear, so converting
   before or after it is the same).
-- ``rain`` (mm/h): per cell, the mean of the rates of the frames valid at that cell (a
-  frame is valid at a cell when at least one of its pixels there is valid); NaN when no
-  frame is.
-- ``valid_fraction`` (0–1): per cell, the mean over the ``frames_per_half_hour`` expected
-  frames of each frame's valid fraction, a missing frame counting 0; so it is 1 only when
-  all frames are present and fully valid.
+- ``rain`` (mm/h): per cell, the weighted mean of the rates of the frames valid at that
+  cell (a frame is valid at a cell when at least one of its pixels there is valid); NaN
+  when no frame is.
+- ``valid_fraction`` (0–1): per cell, the weighted mean over the ``frames_per_half_hour``
+  expected frames of each frame's valid fraction, a missing frame counting 0; so it is 1
+  only when all frames are present and fully valid.
 - ``n_frames``: frames read for the half hour (0 to ``frames_per_half_hour``); files that
   could not be used (unreadable, inconsistent, or with impossible values: any negative
   value, or more than ``max_impossible_fraction`` of their data pixels above
@@ -54,7 +58,8 @@ from rainscore.colocate.block import (
 )
 from rainscore.colocate.config import ColocationConfig
 from rainscore.colocate.executors import run_blocks
-from rainscore.colocate.pairing import HALF_HOUR, as_utc_naive, half_hours, paired_half_hour
+from rainscore.colocate.frames import FrameModel, frame_model, inventory_frame_times
+from rainscore.colocate.pairing import HALF_HOUR, as_utc_naive, half_hours
 from rainscore.execution import ExecutorConfig
 from rainscore.grids.imerg import IMERG_CRS, Box
 from rainscore.grids.projected import ProjectedGrid
@@ -78,6 +83,16 @@ class ColocationResult:
     dataset: xr.Dataset
     bad_frames: list[BadFrame] = field(default_factory=list)
 
+    def short_half_hours(self) -> pd.DataFrame:
+        """The half hours with fewer radar frames than a complete one holds: columns
+        ``time``, ``n_frames`` and ``expected`` (the dataset's ``frames_per_half_hour``)."""
+        expected = int(self.dataset.attrs["frames_per_half_hour"])
+        n_frames = self.dataset["n_frames"].to_series()
+        short = n_frames[n_frames < expected]
+        return pd.DataFrame(
+            {"time": short.index, "n_frames": short.to_numpy(), "expected": expected}
+        )
+
     def bad_frames_table(self) -> pd.DataFrame:
         """The reported files as a table: columns ``path``, ``error``, ``reason``,
         ``outcome``."""
@@ -91,8 +106,15 @@ def default_reader(max_rate: float = 300.0) -> Reader:
     return functools.partial(open_radar, max_rate=max_rate)
 
 
-def _frames_table(inventory: pd.DataFrame, config: ColocationConfig) -> pd.DataFrame:
-    """Rows of the inventory with their first and last paired half hours, in time order."""
+def _frames_table(
+    inventory: pd.DataFrame, config: ColocationConfig
+) -> tuple[pd.DataFrame, FrameModel]:
+    """Rows of the inventory with the first and last half hours their frames are paired
+    with, in time order, and the series' frame model (:func:`frame_model`).
+
+    Raises:
+        ValueError: A missing column, or a lag that is not a multiple of the frame length.
+    """
     missing = [c for c in REQUIRED_COLUMNS if c not in inventory.columns]
     if missing:
         raise ValueError(
@@ -100,19 +122,16 @@ def _frames_table(inventory: pd.DataFrame, config: ColocationConfig) -> pd.DataF
         )
     table = inventory.loc[inventory["end_time"].notna()].copy()
     table["end_time"] = as_utc_naive(table["end_time"])
-    first_end = table["end_time"].to_numpy()
-    if "start_time" in table.columns:
-        start = as_utc_naive(table["start_time"])
-        known = ~np.isnat(start)
-        first_end = np.where(
-            known, start + np.timedelta64(config.frame_minutes, "m"), table["end_time"]
+    model = frame_model(table)
+    if config.lag_minutes % model.minutes:
+        raise ValueError(
+            f"colocation.engine.lag_minutes must be a multiple of the radar frame length "
+            f"({model.describe()}), got {config.lag_minutes}"
         )
-    pair = functools.partial(
-        paired_half_hour, frame_minutes=config.frame_minutes, lag_minutes=config.lag_minutes
-    )
-    table["first_half_hour"] = pair(first_end)
-    table["last_half_hour"] = pair(table["end_time"].to_numpy())
-    return table.sort_values(["end_time", "path"], kind="stable").reset_index(drop=True)
+    first, last = inventory_frame_times(table, model.kind)
+    table["first_half_hour"], table["last_half_hour"] = model.span(first, last, config.lag_minutes)
+    table = table.sort_values(["end_time", "path"], kind="stable").reset_index(drop=True)
+    return table, model
 
 
 def _block_rows(table: pd.DataFrame, times: np.ndarray, size: int) -> Iterator[tuple]:
@@ -139,6 +158,7 @@ def _plan(
     cache_dir: str,
     config: ColocationConfig,
     reader: Reader,
+    frames: FrameModel,
 ) -> Iterator[BlockTask]:
     """The time blocks (``block_half_hours`` consecutive half hours) and their files."""
     paths = table["path"].astype(str).to_numpy()
@@ -151,7 +171,13 @@ def _plan(
             for r in rows
         )
         yield BlockTask(
-            times=block, files=files, box=box, cache_dir=cache_dir, config=config, reader=reader
+            times=block,
+            files=files,
+            box=box,
+            cache_dir=cache_dir,
+            config=config,
+            reader=reader,
+            frames=frames,
         )
 
 
@@ -170,7 +196,9 @@ def _prepare_weights(table: pd.DataFrame, box: Box, cache_dir: str) -> None:
         weights_for(grid, box, cache_dir)
 
 
-def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.Dataset:
+def _to_dataset(
+    result: BlockResult, box: Box, config: ColocationConfig, frames: FrameModel
+) -> xr.Dataset:
     dims = ("time", "lat", "lon")
     return xr.Dataset(
         {
@@ -227,8 +255,9 @@ def _to_dataset(result: BlockResult, box: Box, config: ColocationConfig) -> xr.D
         },
         attrs={
             "lag_minutes": config.lag_minutes,
-            "frames_per_half_hour": config.frames_per_half_hour,
-            "frame_minutes": config.frame_minutes,
+            "frame_kind": frames.kind,
+            "frame_minutes": frames.minutes,
+            "frames_per_half_hour": frames.frames_per_half_hour,
             "box": json.dumps(box.to_dict()),
             "crs": IMERG_CRS,
         },
@@ -258,7 +287,7 @@ def iter_colocation(
     execution = execution or ExecutorConfig(executor="sequential")
     reader = reader or default_reader(config.max_rate)
     cache_dir = str(cache_dir)
-    table = _frames_table(inventory, config)
+    table, frames = _frames_table(inventory, config)
     if start is None:
         start = table["first_half_hour"].min() if len(table) else None
     if end is None:
@@ -276,10 +305,10 @@ def iter_colocation(
             n_valid_frames=np.zeros((0, *box.shape), np.int16),
             n_impossible=np.zeros(0, np.int64),
         )
-        yield ColocationResult(_to_dataset(empty, box, config))
+        yield ColocationResult(_to_dataset(empty, box, config, frames))
         return
     _prepare_weights(table, box, cache_dir)
-    tasks = _plan(table, times, box, cache_dir, config, reader)
+    tasks = _plan(table, times, box, cache_dir, config, reader, frames)
     n_files = sum(len(rows) for _, rows in _block_rows(table, times, config.block_half_hours))
     with tqdm(
         total=n_files, desc="radar files", unit="file", disable=not execution.progress
@@ -288,7 +317,7 @@ def iter_colocation(
         for result in run_blocks(tasks, execution, on_file=per_file):
             if per_file is None:
                 bar.update(result.n_files)
-            yield ColocationResult(_to_dataset(result, box, config), result.bad_frames)
+            yield ColocationResult(_to_dataset(result, box, config, frames), result.bad_frames)
 
 
 def colocate_radar(
@@ -351,6 +380,20 @@ def colocate_radar(
     skipped = sum(b.outcome == "skipped" for b in bad)
     if skipped:
         logger.warning("%d radar file(s) could not be used; see bad_frames", skipped)
+    result = ColocationResult(dataset, bad)
+    short = result.short_half_hours()
+    if len(short):
+        logger.warning(
+            "%d of %d half hour(s) have fewer radar frames than a complete one (%d frames, "
+            "%d-minute %s); their cells are not scored where a frame is missing (first: %s); "
+            "see n_frames and ColocationResult.short_half_hours",
+            len(short),
+            dataset.sizes["time"],
+            int(dataset.attrs["frames_per_half_hour"]),
+            int(dataset.attrs["frame_minutes"]),
+            dataset.attrs["frame_kind"],
+            ", ".join(str(t) for t in short["time"].head(3)),
+        )
     impossible = int(dataset["n_impossible"].sum())
     if impossible:
         logger.warning(
@@ -358,4 +401,4 @@ def colocate_radar(
             impossible,
             int((dataset["n_impossible"] > 0).sum()),
         )
-    return ColocationResult(dataset, bad)
+    return result

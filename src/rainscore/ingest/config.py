@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rainscore.colocate.pairing import HALF_HOUR_MINUTES
 from rainscore.io.imerg_filename import check_run
 from rainscore.params import dataclass_from_params
 
@@ -20,16 +21,31 @@ class IngestionConfig:
             skipped.
         imerg_variables: Normalised IMERG variables to keep (``None``: all).
         radar_grid_id: Expected radar grid id, or ``auto`` (the most common grid).
-        radar_frame_minutes: Expected accumulation of a radar frame.
+        radar_frame_minutes: Length of a radar frame in minutes (accumulation length, or
+            spacing of rate snapshots), dividing 30; ``None``: from the files (the most
+            common one, :func:`rainscore.colocate.frames.frame_model`). The one setting of
+            the frame length: frames per half hour, weights and the frames a scored cell
+            needs follow from it.
     """
 
     strict: bool = False
     imerg_run: str = "auto"
     imerg_variables: tuple[str, ...] | None = None
     radar_grid_id: str = "auto"
-    radar_frame_minutes: int = 5
+    radar_frame_minutes: int | None = None
 
     def __post_init__(self) -> None:
+        minutes = self.radar_frame_minutes
+        if minutes is not None and (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int)
+            or minutes < 1
+            or HALF_HOUR_MINUTES % minutes
+        ):
+            raise ValueError(
+                f"ingestion.radar_frame_minutes must be null or whole minutes dividing "
+                f"{HALF_HOUR_MINUTES}, got {minutes!r}"
+            )
         check_run(self.imerg_run, parameter="ingestion.imerg_run", allow_auto=True)
 
     @classmethod

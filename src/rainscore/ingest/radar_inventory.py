@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
+from rainscore.colocate.frames import KIND_OF_UNITS, frame_model
+from rainscore.colocate.pairing import ACCUMULATION
 from rainscore.execution import ExecutorConfig
 from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
@@ -23,7 +26,9 @@ INVENTORY_COLUMNS = [
     "units",
     "start_time",
     "end_time",
+    "nominal_time",
     "accumulation_minutes",
+    "frame_minutes",
     "grid_id",
     "grid",
     "ny",
@@ -37,13 +42,43 @@ STATUSES = ("ok", "bad", "wrong_grid", "wrong_accumulation", "duplicate")
 
 
 def _metadata_row(path: str) -> dict:
-    row = radar_metadata(path).as_row()
-    if row["accumulation_minutes"] is None:  # a rate: its observation window stands for it
-        row["accumulation_minutes"] = (row["end_time"] - row["start_time"]).total_seconds() / 60
-    row["accumulation_minutes"] = float(row["accumulation_minutes"])
-    for column in ("start_time", "end_time"):
-        row[column] = pd.Timestamp(row[column])
+    meta = radar_metadata(path)
+    row = {**meta.as_row(), "nominal_time": meta.nominal_time}
+    # A rate is a snapshot, not an accumulation: its observation window is not a length.
+    minutes = row["accumulation_minutes"]
+    row["accumulation_minutes"] = float("nan") if minutes is None else float(minutes)
+    for column in ("start_time", "end_time", "nominal_time"):
+        row[column] = pd.Timestamp(row[column]) if row[column] is not None else pd.NaT
     return {k: v for k, v in row.items() if k in INVENTORY_COLUMNS}
+
+
+def _mark_wrong_frames(inv: pd.DataFrame, minutes: int | None) -> pd.DataFrame:
+    """Mark the usable rows that do not fit the series' frame model ``wrong_accumulation``
+    (frames of the other kind, or accumulations of another length) and write the model's
+    length into ``frame_minutes`` of the rows left usable.
+    """
+    ok = inv["status"] == "ok"
+    model = frame_model(inv.loc[ok].drop(columns="frame_minutes"), minutes)
+    kinds = inv["units"].map(KIND_OF_UNITS)
+    wrong_kind = ok & (kinds != model.kind)
+    wrong_length = (
+        ok & ~wrong_kind & (kinds == ACCUMULATION) & (inv["accumulation_minutes"] != model.minutes)
+    )
+    inv.loc[wrong_kind, "problem"] = inv.loc[wrong_kind].apply(
+        lambda r: f"{r['path']}: a frame in {r['units']} in a series of {model.describe()}",
+        axis=1,
+    )
+    inv.loc[wrong_length, "problem"] = inv.loc[wrong_length].apply(
+        lambda r: (
+            f"{r['path']}: accumulation of {r['accumulation_minutes']:g} min in a series of "
+            f"{model.describe()}"
+        ),
+        axis=1,
+    )
+    inv.loc[wrong_kind | wrong_length, "status"] = "wrong_accumulation"
+    inv["frame_minutes"] = np.where(inv["status"] == "ok", float(model.minutes), np.nan)
+    inv.attrs["frame_model"] = model.describe()
+    return inv
 
 
 def _decode_problem(path: str) -> tuple[str, str] | None:
@@ -105,10 +140,13 @@ def build_radar_inventory(
 
     Statuses: ``ok``; ``bad`` (unreadable, with the reader's message); ``wrong_grid`` (not on
     the expected grid: ``config.radar_grid_id`` or, with ``auto``, the most common one);
-    ``wrong_accumulation`` (not a ``config.radar_frame_minutes``-minute frame); ``duplicate``
-    (a second file for the same end time: see :func:`_choose_among_duplicates`). ``reason``
-    is a short code for every unusable row: the reader's (:data:`rainscore.io.errors.REASONS`)
-    for ``bad`` files, else the status.
+    ``wrong_accumulation`` (not a frame of the series: an accumulation among rate snapshots or
+    the reverse, or an accumulation of another length than ``config.radar_frame_minutes`` or,
+    with ``None``, the most common one; see :func:`rainscore.colocate.frames.frame_model`:
+    a rate snapshot's observation window, e.g. 0 min for NIMBUS, is not an accumulation);
+    ``duplicate`` (a second file for the same end time: see
+    :func:`_choose_among_duplicates`). ``reason`` is a short code for every unusable row:
+    the reader's (:data:`rainscore.io.errors.REASONS`) for ``bad`` files, else the status.
 
     Args:
         paths: Raw radar files.
@@ -124,7 +162,8 @@ def build_radar_inventory(
         ValueError: In strict mode, at the first file with another problem.
     """
     known: dict[str, dict] = {}
-    if previous is not None and len(previous):
+    # An inventory written before nominal times were recorded is read again.
+    if previous is not None and len(previous) and "nominal_time" in previous.columns:
         for row in previous.to_dict("records"):
             if row.get("status") != "bad":
                 known[row["path"]] = row
@@ -154,7 +193,7 @@ def build_radar_inventory(
                 {**base, "status": "bad", "reason": result.reason, "problem": result.problem}
             )
     inv = pd.DataFrame(rows, columns=INVENTORY_COLUMNS)
-    for col in ("start_time", "end_time"):
+    for col in ("start_time", "end_time", "nominal_time"):
         inv[col] = pd.to_datetime(inv[col])
     inv = inv.sort_values(["end_time", "path"], na_position="last").reset_index(drop=True)
 
@@ -167,16 +206,7 @@ def build_radar_inventory(
     inv.loc[wrong_grid, "problem"] = inv.loc[wrong_grid].apply(
         lambda r: f"{r['path']}: grid {r['grid_id']} is not the expected grid {expected}", axis=1
     )
-    ok = inv["status"] == "ok"
-    wrong_acc = ok & (inv["accumulation_minutes"] != config.radar_frame_minutes)
-    inv.loc[wrong_acc, "status"] = "wrong_accumulation"
-    inv.loc[wrong_acc, "problem"] = inv.loc[wrong_acc].apply(
-        lambda r: (
-            f"{r['path']}: accumulation of {r['accumulation_minutes']:g} min, "
-            f"expected {config.radar_frame_minutes}"
-        ),
-        axis=1,
-    )
+    inv = _mark_wrong_frames(inv, config.radar_frame_minutes)
     inv = _choose_among_duplicates(inv)
     marked = (inv["status"] != "ok") & inv["reason"].isna()
     inv.loc[marked, "reason"] = inv.loc[marked, "status"]
