@@ -24,6 +24,6 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # An environment (conf/local, conf/dask) overrides single keys of a parameter group
-    # (e.g. colocation.engine.executor) instead of replacing the whole group.
+    # (e.g. execution.executor) instead of replacing the whole group.
     "merge_strategy": {"parameters": "soft"},
 }
