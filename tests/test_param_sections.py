@@ -54,6 +54,8 @@ def _with(params: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("colocation.validation.step_minutes", 0, r"colocation.validation.step_minutes .*0"),
         ("colocation.validation.ranges", {"rain": [10, 0]}, r"ranges.rain .*\[10, 0\]"),
         ("target.score", "fss_t0.5_w4", r"target.window must be a positive odd integer, got 4"),
+        ("target.score", "fss_t0.7_w9", r"'fss_t0.7_w9' is not computed: 0.7 is not in scoring"),
+        ("target.score", "fss_t0.5_w7", r"is not computed: 7 is not in scoring.scores.windows"),
         ("box.lat_min", 60.0, r"box: .*lat_min=60.0"),
         ("box.lat_mn", 43.0, r"Unknown box parameters \['lat_mn'\]"),
         ("box.lon_max", "east", r"box.lon_max must be a number \(degrees\), got 'east'"),

@@ -194,6 +194,12 @@ def _demo(params: Mapping[str, Any] | None, box: Box) -> WorldConfig:
     return WorldConfig.from_dict({**(params or {}), "box": box})
 
 
+def _target(params: Mapping[str, Any] | None, scoring: ScoringSection) -> TargetConfig:
+    target = TargetConfig.from_dict(params)
+    target.check_computed_by(scoring.scores)
+    return target
+
+
 @dataclass(frozen=True)
 class ParameterSection:
     """How one top-level section is parsed.
@@ -217,7 +223,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "ingestion": ParameterSection(IngestionConfig.from_dict),
     "colocation": ParameterSection(ColocationSection.from_dict, requires=("box",)),
     "scoring": ParameterSection(ScoringSection.from_dict),
-    "target": ParameterSection(TargetConfig.from_dict),
+    "target": ParameterSection(_target, requires=("scoring",)),
     "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 

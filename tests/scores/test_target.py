@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rainscore.scores import TargetConfig
+from rainscore.scores import ScoreConfig, TargetConfig
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,13 @@ def test_invalid_targets_are_refused(params: dict, message: str) -> None:
 
 def test_default_target() -> None:
     assert TargetConfig.from_dict(None) == TargetConfig(score="fss_t0.5_w9")
+
+
+def test_the_target_must_be_a_column_the_scores_compute() -> None:
+    scores = ScoreConfig(thresholds=(0.5, 1.0), windows=(1, 9), families=("fss", "continuous"))
+    TargetConfig(score="fss_t0.5_w9").check_computed_by(scores)
+    TargetConfig(score="pearson_wet", threshold=1.0, window=3).check_computed_by(scores)
+    with pytest.raises(ValueError, match=r"2.0 is not in scoring.scores.thresholds \[0.5, 1.0\]"):
+        TargetConfig(score="fss_t2.0_w9").check_computed_by(scores)
+    with pytest.raises(ValueError, match=r"family 'categorical' is not in scoring.scores.families"):
+        TargetConfig(score="csi_t1.0", window=5).check_computed_by(scores)

@@ -13,6 +13,7 @@ from typing import Any
 
 from rainscore.params import dataclass_from_params
 from rainscore.scores.catalogue import score_info
+from rainscore.scores.config import ScoreConfig
 from rainscore.scores.table import parse_score_column
 
 __all__ = ["TargetConfig"]
@@ -79,6 +80,32 @@ class TargetConfig:
         own = parse_score_column(self.score).window
         value = own if own is not None else self.window
         return value if isinstance(value, bool) else int(value)
+
+    def check_computed_by(self, scores: ScoreConfig) -> None:
+        """Raise unless the score table of ``scores`` has the target's column.
+
+        Args:
+            scores: The scoring configuration (``scoring.scores``).
+
+        Raises:
+            ValueError: Naming the target and the family, threshold or window that
+                ``scores`` does not compute.
+        """
+        info = score_info(self.score)
+        parsed = parse_score_column(self.score)
+        missing = []
+        if info.family != "flags" and info.family not in scores.families:
+            missing.append(f"family {info.family!r} is not in scoring.scores.families")
+        if parsed.threshold is not None and parsed.threshold not in scores.thresholds:
+            missing.append(
+                f"{parsed.threshold} is not in scoring.scores.thresholds {list(scores.thresholds)}"
+            )
+        if parsed.window is not None and parsed.window not in scores.windows:
+            missing.append(
+                f"{parsed.window} is not in scoring.scores.windows {list(scores.windows)}"
+            )
+        if missing:
+            raise ValueError(f"target.score {self.score!r} is not computed: {'; '.join(missing)}")
 
     @classmethod
     def from_dict(cls, params: dict[str, Any] | None) -> TargetConfig:
