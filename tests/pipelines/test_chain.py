@@ -73,6 +73,8 @@ def test_bad_files_are_reported_and_skipped(project, world_copy) -> None:
     bad = {s["path"]: s["problem"] for s in report["radar"]["skipped"]}
     assert str(radar[10]) in bad
     assert "empty" in bad[str(radar[10])].lower()
+    reasons = {s["path"]: s["reason"] for s in report["radar"]["skipped"]}
+    assert reasons == {str(radar[10]): "empty", str(radar[20].parent / "notes.h5"): "unreadable"}
     assert str(radar[20].parent / "notes.h5") in bad
     assert report["radar"]["ok"] == 71
 
