@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,8 +39,6 @@ DEFAULT_RANGES: dict[str, ValueRange] = {
     "quality_index": ValueRange(0.0, 1.0),
     "ir_influence": ValueRange(0.0, 100.0),
     "valid_fraction": ValueRange(0.0, 1.0),
-    "n_frames": ValueRange(0.0, 6.0),
-    "n_valid_frames": ValueRange(0.0, 6.0),
     "pmw_age_forward": ValueRange(0.0, 1e6),
 }
 
@@ -324,6 +322,10 @@ def validate_gridded(
     Returns:
         The per-suite summaries and all failures.
     """
+    frames = obj.attrs.get("frames_per_half_hour")
+    if frames is not None:  # the radar's frame model bounds its frame counts
+        counts = {v: ValueRange(0.0, float(frames)) for v in ("n_frames", "n_valid_frames")}
+        config = replace(config, ranges={**counts, **config.ranges})
     ranged = [v for v in obj.data_vars if v in config.ranges]
     context = _context()  # suites need an active context
     summaries, failures = [], []
