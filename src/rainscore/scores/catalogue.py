@@ -26,7 +26,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from rainscore.scores.table import parse_score_column
+from rainscore.scores.categorical import CATEGORICAL_SCORES, CONTINGENCY_COUNTS
+from rainscore.scores.continuous import CONTINUOUS_SCORES
+from rainscore.scores.object_based import SAL_SCORES
+from rainscore.scores.table import SAL_COLUMNS, parse_score_column
 
 __all__ = ["DIRECTIONS", "SCORES", "ScoreInfo", "has_score_info", "score_info"]
 
@@ -89,21 +92,33 @@ class ScoreInfo:
         return self.direction == "higher"
 
 
-def _continuous(
-    name: str, direction: Direction, lo: float, hi: float, units: str, long: str, best: float
-) -> ScoreInfo:
-    return ScoreInfo(name, "continuous", direction, (lo, hi), units, long, best, wet_variant=True)
-
-
-def _categorical(
-    name: str, direction: Direction, lo: float, hi: float, long: str, best: float | None
-) -> ScoreInfo:
-    units = "1" if best is not None else "pixels"  # the scores, or the contingency counts
+def _continuous(name: str, direction: Direction, lo: float, hi: float, best: float) -> ScoreInfo:
+    attrs = CONTINUOUS_SCORES[name]
+    units, long_name = attrs["units"], attrs["long_name"]
     return ScoreInfo(
-        name, "categorical", direction, (lo, hi), units, long, best, per_threshold=True
+        name, "continuous", direction, (lo, hi), units, long_name, best, wet_variant=True
     )
 
 
+def _categorical(
+    name: str, direction: Direction, lo: float, hi: float, best: float | None
+) -> ScoreInfo:
+    if name in CONTINGENCY_COUNTS:
+        units, long_name = "pixels", f"contingency count: {name.replace('_', ' ')}"
+    else:
+        units, long_name = CATEGORICAL_SCORES[name]["units"], CATEGORICAL_SCORES[name]["long_name"]
+    return ScoreInfo(
+        name, "categorical", direction, (lo, hi), units, long_name, best, per_threshold=True
+    )
+
+
+def _sal(name: str, direction: Direction, lo: float, hi: float, best: float | None) -> ScoreInfo:
+    attrs = SAL_SCORES[next(k for k, v in SAL_COLUMNS.items() if v == name)]
+    return ScoreInfo(name, "sal", direction, (lo, hi), attrs["units"], attrs["long_name"], best)
+
+
+# Units and long names come from the families' own output attributes (CONTINUOUS_SCORES,
+# CATEGORICAL_SCORES, SAL_SCORES): one spelling for the table and the xarray outputs.
 _ENTRIES: tuple[ScoreInfo, ...] = (
     ScoreInfo("n_valid", "flags", "none", (0, _INF), "pixels", "number of valid pixels"),
     ScoreInfo("n_wet", "flags", "none", (0, _INF), "pixels", "valid pixels wet in either field"),
@@ -111,23 +126,23 @@ _ENTRIES: tuple[ScoreInfo, ...] = (
     ScoreInfo("both_dry", "flags", "none", (0, 1), "1", "valid pixels, none wet in either field"),
     ScoreInfo("too_dry", "flags", "none", (0, 1), "1", "wet fraction below min_wet_fraction"),
     ScoreInfo("no_data", "flags", "none", (0, 1), "1", "no valid pixel"),
-    _continuous("me", "best_at", -_INF, _INF, "mm/h", "mean error (forecast - obs)", 0.0),
-    _continuous("rel_bias", "best_at", -1, _INF, "1", "relative bias sum(f - o) / sum(o)", 0.0),
-    _continuous("mae", "lower", 0, _INF, "mm/h", "mean absolute error", 0.0),
-    _continuous("rmse", "lower", 0, _INF, "mm/h", "root mean squared error", 0.0),
-    _continuous("pearson", "higher", -1, 1, "1", "Pearson correlation coefficient", 1.0),
-    _continuous("spearman", "higher", -1, 1, "1", "Spearman rank correlation coefficient", 1.0),
-    _continuous("kge", "higher", -_INF, 1, "1", "Kling-Gupta efficiency", 1.0),
-    _categorical("pod", "higher", 0, 1, "probability of detection", 1.0),
-    _categorical("far", "lower", 0, 1, "false alarm ratio", 0.0),
-    _categorical("csi", "higher", 0, 1, "critical success index", 1.0),
-    _categorical("ets", "higher", -1 / 3, 1, "equitable threat score", 1.0),
-    _categorical("hss", "higher", -1, 1, "Heidke skill score", 1.0),
-    _categorical("frequency_bias", "best_at", 0, _INF, "frequency bias (H + F) / (H + M)", 1.0),
-    _categorical("hits", "none", 0, _INF, "hits H", None),
-    _categorical("misses", "none", 0, _INF, "misses M", None),
-    _categorical("false_alarms", "none", 0, _INF, "false alarms F", None),
-    _categorical("correct_negatives", "none", 0, _INF, "correct negatives", None),
+    _continuous("me", "best_at", -_INF, _INF, 0.0),
+    _continuous("rel_bias", "best_at", -1, _INF, 0.0),
+    _continuous("mae", "lower", 0, _INF, 0.0),
+    _continuous("rmse", "lower", 0, _INF, 0.0),
+    _continuous("pearson", "higher", -1, 1, 1.0),
+    _continuous("spearman", "higher", -1, 1, 1.0),
+    _continuous("kge", "higher", -_INF, 1, 1.0),
+    _categorical("pod", "higher", 0, 1, 1.0),
+    _categorical("far", "lower", 0, 1, 0.0),
+    _categorical("csi", "higher", 0, 1, 1.0),
+    _categorical("ets", "higher", -1 / 3, 1, 1.0),
+    _categorical("hss", "higher", -1, 1, 1.0),
+    _categorical("frequency_bias", "best_at", 0, _INF, 1.0),
+    _categorical("hits", "none", 0, _INF, None),
+    _categorical("misses", "none", 0, _INF, None),
+    _categorical("false_alarms", "none", 0, _INF, None),
+    _categorical("correct_negatives", "none", 0, _INF, None),
     ScoreInfo(
         "fss",
         "fss",
@@ -167,15 +182,15 @@ _ENTRIES: tuple[ScoreInfo, ...] = (
         1.0,
         per_threshold=True,
     ),
-    ScoreInfo("sal_s", "sal", "best_at", (-2, 2), "1", "SAL structure S", 0.0),
-    ScoreInfo("sal_a", "sal", "best_at", (-2, 2), "1", "SAL amplitude A", 0.0),
-    ScoreInfo("sal_l", "sal", "lower", (0, 2), "1", "SAL location L = L1 + L2", 0.0),
-    ScoreInfo("sal_l1", "sal", "lower", (0, 1), "1", "SAL location, centre-of-mass term", 0.0),
-    ScoreInfo("sal_l2", "sal", "lower", (0, 1), "1", "SAL location, object-scatter term", 0.0),
-    ScoreInfo("sal_n_objects_forecast", "sal", "none", (0, _INF), "1", "forecast objects"),
-    ScoreInfo("sal_n_objects_obs", "sal", "none", (0, _INF), "1", "observed objects"),
-    ScoreInfo("sal_threshold_forecast", "sal", "none", (0, _INF), "mm/h", "forecast R*"),
-    ScoreInfo("sal_threshold_obs", "sal", "none", (0, _INF), "mm/h", "observed R*"),
+    _sal("sal_s", "best_at", -2, 2, 0.0),
+    _sal("sal_a", "best_at", -2, 2, 0.0),
+    _sal("sal_l", "lower", 0, 2, 0.0),
+    _sal("sal_l1", "lower", 0, 1, 0.0),
+    _sal("sal_l2", "lower", 0, 1, 0.0),
+    _sal("sal_n_objects_forecast", "none", 0, _INF, None),
+    _sal("sal_n_objects_obs", "none", 0, _INF, None),
+    _sal("sal_threshold_forecast", "none", 0, _INF, None),
+    _sal("sal_threshold_obs", "none", 0, _INF, None),
 )
 
 SCORES: dict[str, ScoreInfo] = {info.name: info for info in _ENTRIES}

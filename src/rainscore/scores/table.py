@@ -17,9 +17,9 @@ from rainscore.scores.object_based import sal_arrays
 from rainscore.scores.pairing import MAPS_PER_CHUNK, SPATIAL_DIMS, pair_fields
 from rainscore.scores.wetness import dryness
 
-__all__ = ["ScoreColumn", "parse_score_column", "score_column", "score_maps"]
+__all__ = ["SAL_COLUMNS", "ScoreColumn", "parse_score_column", "score_column", "score_maps"]
 
-_SAL_COLUMNS = {
+SAL_COLUMNS: dict[str, str] = {
     "structure": "sal_s",
     "amplitude": "sal_a",
     "location": "sal_l",
@@ -30,6 +30,7 @@ _SAL_COLUMNS = {
     "object_threshold_forecast": "sal_threshold_forecast",
     "object_threshold_obs": "sal_threshold_obs",
 }
+"""Column of the score table of each output of :func:`~rainscore.scores.sal`."""
 
 
 def score_column(score: str, threshold: float | None = None, window: int | None = None) -> str:
@@ -156,7 +157,7 @@ def _chunk_columns(
             min_object_pixels=config.sal_min_object_pixels,
             dry=dry,
         )
-        for name, column in _SAL_COLUMNS.items():
+        for name, column in SAL_COLUMNS.items():
             columns[column] = objects[name]
     return columns
 
