@@ -26,6 +26,8 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.analysis.features import FeatureConfig, map_features
+from rainscore.colocate.frames import FrameModel
+from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.grids.imerg import DEFAULT_BOX, IMERG_CRS, Box
 from rainscore.io import IMERG_VARIABLES, pmw_age
@@ -45,14 +47,14 @@ __all__ = [
 
 #: First half hour of every factory's time axis unless told otherwise.
 DEFAULT_START = pd.Timestamp("2024-06-10T12:00")
-_FRAMES_PER_HALF_HOUR = 6
+_FRAMES_PER_HALF_HOUR = FrameModel().frames_per_half_hour  # 5-minute accumulations
 _STREAMS = {"imerg": 1, "radar": 2, "regime": 3}
 
 
 def _times(n_times: int, start: str | pd.Timestamp) -> pd.DatetimeIndex:
     if n_times < 1:
         raise ValueError(f"n_times must be at least 1, got {n_times}")
-    return pd.date_range(pd.Timestamp(start), periods=n_times, freq="30min")
+    return pd.date_range(pd.Timestamp(start), periods=n_times, freq=pd.Timedelta(HALF_HOUR))
 
 
 def _rng(seed: int, stream: str) -> np.random.Generator:

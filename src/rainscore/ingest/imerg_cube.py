@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.grids.imerg import IMERG_CRS
@@ -23,7 +24,6 @@ from rainscore.io.imerg_filename import IMERG_PRODUCTS, ImergFileInfo, version_n
 
 logger = logging.getLogger(__name__)
 
-HALF_HOUR = pd.Timedelta(minutes=30)
 LOG_COLUMNS = [
     "path",
     "product",
@@ -155,7 +155,7 @@ def build_imerg_cube(
 
     cube = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="exact")
     cube = cube.sortby("time")
-    axis = pd.date_range(cube.time.values[0], cube.time.values[-1], freq=HALF_HOUR)
+    axis = pd.date_range(cube.time.values[0], cube.time.values[-1], freq=pd.Timedelta(HALF_HOUR))
     present = np.isin(axis.values, cube.time.values)
     cube = cube.reindex(time=axis)
     if "mw_source" in cube and "mw_observation_time" in cube:

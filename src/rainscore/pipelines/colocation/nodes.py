@@ -11,6 +11,7 @@ import xarray as xr
 
 from rainscore.bad_inputs import bad_inputs_table, summarise_bad_inputs
 from rainscore.colocate import ColocationConfig, colocate_radar
+from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
@@ -46,7 +47,7 @@ def colocate(
         cache_dir=area_weights,
         config=ColocationConfig.from_dict(colocation["engine"]),
         start=times[0],
-        end=times[-1] + pd.Timedelta(minutes=30),
+        end=times[-1] + HALF_HOUR,
         execution=ExecutorConfig.from_dict(execution, stage="colocation"),
     )
     return result.dataset, result.bad_frames_table()
