@@ -9,7 +9,8 @@ temporary. Its name says who wrote it, ``.<name>.<host>-<pid>.tmp``, so that
 :func:`remove_stale_temporaries` (called by the catalog datasets before each save) removes
 exactly the temporaries whose writer is gone: written on this host by a process that no
 longer exists. Those of a live process (a concurrent writer), of this process and of
-another host (a shared file system) are left alone.
+another host (a shared file system) are left alone. A temporary may be a file or a folder
+(a Zarr store being written).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import glob
 import logging
 import os
 import re
+import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -78,7 +80,7 @@ def stale_temporaries(path: str | os.PathLike, *, versioned: bool = False) -> li
     stale = []
     for candidate in candidates:
         m = pattern.match(candidate.name)
-        if m is None or not candidate.is_file():
+        if m is None or not (candidate.is_file() or candidate.is_dir()):
             continue
         # A name without host is from before hosts were written: a writer of this host.
         if m["host"] not in (None, _HOST):
@@ -102,8 +104,11 @@ def remove_stale_temporaries(path: str | os.PathLike, *, versioned: bool = False
     removed = []
     for tmp in stale_temporaries(path, versioned=versioned):
         try:
-            size = tmp.stat().st_size
-            tmp.unlink()
+            size = _size(tmp)
+            if tmp.is_dir():
+                shutil.rmtree(tmp)
+            else:
+                tmp.unlink()
         except FileNotFoundError:
             continue  # removed meanwhile by another cleaner
         removed.append(tmp)
@@ -114,6 +119,13 @@ def remove_stale_temporaries(path: str | os.PathLike, *, versioned: bool = False
             with suppress(OSError):  # the version folder, if the temporary was all it held
                 tmp.parent.rmdir()
     return removed
+
+
+def _size(path: Path) -> int:
+    """Bytes of the file ``path``, or of every file under the folder ``path``."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def _process_is_gone(pid: int) -> bool:

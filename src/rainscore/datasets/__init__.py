@@ -6,6 +6,7 @@ from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
 from rainscore.datasets.optional import OptionalDataset
 from rainscore.datasets.parquet import ParquetTableDataset
 from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
+from rainscore.datasets.zarr import XarrayZarrDataset, export_netcdf
 
 __all__ = [
     "FolderDataset",
@@ -14,5 +15,7 @@ __all__ = [
     "RawFilesDataset",
     "SyntheticWorldDataset",
     "XarrayNetCDFDataset",
+    "XarrayZarrDataset",
+    "export_netcdf",
     "write_netcdf_atomic",
 ]

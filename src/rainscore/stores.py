@@ -1,0 +1,364 @@
+"""Chunked, appendable time stores: Zarr v3 through xarray, written block by block.
+
+The large gridded datasets (the IMERG cube, radar on the IMERG grid, the colocated pairs,
+the local error maps) are ``(time, lat, lon)`` variables that grow with the period. A store
+holds them on disk chunked along ``time`` and grouped in shards, so that
+
+- a writer appends one block of half hours at a time (:func:`append_blocks`) and never
+  holds the period in memory;
+- a reader opens the store lazily (:func:`open_store`, dask chunks of one shard) or reads
+  single maps by time index (:class:`MapReader`, for training on shuffled maps).
+
+Layout of a store (see :class:`StoreLayout`): every variable with a ``time`` dimension is
+chunked ``time_chunk`` steps by the full extent of its other dimensions, and chunks are
+grouped ``time_shard`` steps to a shard file (one file per shard and variable), compressed
+with Zstandard. Coordinates are written whole; ``time`` is stored as int64 seconds since
+1970-01-01, in chunks of a year, so that appends never change its encoding.
+
+This module is the domain half (no Kedro); ``rainscore.datasets.XarrayZarrDataset`` adds
+versions and atomic saves on top.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+import zarr
+from zarr.codecs import ZstdCodec
+
+logger = logging.getLogger(__name__)
+
+TIME = "time"
+_TIME_ENCODING = {"units": "seconds since 1970-01-01", "dtype": "int64", "chunks": (17_520,)}
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    """How a store is chunked and compressed along time.
+
+    Attributes:
+        time_chunk: Time steps per chunk, the unit a reader decompresses; 1 (the default)
+            makes a random read of one map read one map.
+        time_shard: Time steps per shard file (a multiple of ``time_chunk``), ``None`` for
+            one file per chunk. The default, 48 (a day of half hours), keeps the file count
+            at one per variable and day.
+        zstd_level: Zstandard level of the chunks (0 is zstd's default level).
+    """
+
+    time_chunk: int = 1
+    time_shard: int | None = 48
+    zstd_level: int = 0
+
+    def __post_init__(self) -> None:
+        if self.time_chunk < 1:
+            raise ValueError(f"StoreLayout: time_chunk must be ≥ 1, got {self.time_chunk}")
+        if self.time_shard is not None and (
+            self.time_shard < self.time_chunk or self.time_shard % self.time_chunk
+        ):
+            raise ValueError(
+                f"StoreLayout: time_shard ({self.time_shard}) must be a multiple of "
+                f"time_chunk ({self.time_chunk})"
+            )
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any] | None) -> StoreLayout:
+        """Parse ``{"time_chunk": …, "time_shard": …, "zstd_level": …}`` (all optional)."""
+        params = dict(params or {})
+        unknown = sorted(set(params) - {"time_chunk", "time_shard", "zstd_level"})
+        if unknown:
+            raise ValueError(f"StoreLayout: unknown keys {unknown}")
+        return cls(**params)
+
+    def encoding(self, ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+        """The ``to_zarr`` encoding of ``ds``'s variables under this layout."""
+        encoding: dict[str, dict[str, Any]] = {}
+        for name, var in ds.variables.items():
+            if name == TIME:
+                encoding[name] = dict(_TIME_ENCODING)
+                continue
+            enc: dict[str, Any] = {"compressors": (ZstdCodec(level=self.zstd_level),)}
+            if TIME in var.dims and var.ndim > 1:
+                enc["chunks"] = tuple(
+                    self.time_chunk if d == TIME else var.sizes[d] for d in var.dims
+                )
+                if self.time_shard is not None:
+                    enc["shards"] = tuple(
+                        self.time_shard if d == TIME else var.sizes[d] for d in var.dims
+                    )
+            elif TIME in var.dims:
+                enc["chunks"] = (self.time_shard or self.time_chunk,)
+            encoding[str(name)] = enc
+        return encoding
+
+
+def safe_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as netCDF would store them: mappings and lists of strings as JSON,
+    booleans as ints, ``None`` dropped (so a store and its netCDF export agree)."""
+    safe: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if isinstance(value, bool | np.bool_):
+            safe[key] = int(value)
+        elif isinstance(value, dict) or (
+            isinstance(value, list | tuple) and any(isinstance(v, str | dict) for v in value)
+        ):
+            safe[key] = json.dumps(value, default=str)
+        else:
+            safe[key] = value
+    return safe
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """What every block of a store must share: variables, dims, dtypes, fixed coords."""
+
+    variables: dict[str, tuple[tuple[str, ...], np.dtype]]
+    fixed_coords: dict[str, np.ndarray]
+    attrs: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, ds: xr.Dataset) -> _Schema:
+        return cls(
+            variables={
+                str(n): (tuple(map(str, v.dims)), v.dtype)
+                for n, v in ds.variables.items()
+                if n != TIME
+            },
+            fixed_coords={
+                str(n): np.asarray(c.values) for n, c in ds.coords.items() if TIME not in c.dims
+            },
+            attrs={"": dict(ds.attrs)} | {str(n): dict(v.attrs) for n, v in ds.variables.items()},
+        )
+
+    def check(self, block: xr.Dataset, where: str) -> None:
+        """Raise ``ValueError`` naming ``where`` if ``block`` does not fit this schema."""
+        other = _Schema.of(block)
+        if set(other.variables) != set(self.variables):
+            missing = sorted(set(self.variables) - set(other.variables))
+            extra = sorted(set(other.variables) - set(self.variables))
+            raise ValueError(f"{where}: variables differ (missing {missing}, unexpected {extra})")
+        for name, (dims, dtype) in self.variables.items():
+            if other.variables[name] != (dims, dtype):
+                got_dims, got_dtype = other.variables[name]
+                raise ValueError(
+                    f"{where}: variable {name!r} has dims {got_dims} and dtype {got_dtype}, "
+                    f"expected {dims} and {dtype}"
+                )
+        for name, values in self.fixed_coords.items():
+            if not np.array_equal(values, other.fixed_coords[name], equal_nan=True):
+                raise ValueError(f"{where}: coordinate {name!r} differs from the store's")
+
+
+def _as_dataset(block: xr.Dataset | xr.DataArray, where: str) -> xr.Dataset:
+    if isinstance(block, xr.DataArray):
+        if block.name is None:
+            raise ValueError(f"{where}: a DataArray block needs a name")
+        ds = block.to_dataset()
+        ds.attrs = dict(block.attrs)
+        return ds
+    if isinstance(block, xr.Dataset):
+        return block
+    raise TypeError(f"{where}: expected an xarray Dataset, got {type(block).__name__}")
+
+
+def _prepared(ds: xr.Dataset) -> xr.Dataset:
+    """A shallow copy with netCDF-safe attrs and no encodings inherited from a source file."""
+    ds = ds.copy(deep=False)
+    ds.attrs = safe_attrs(ds.attrs)
+    for var in ds.variables.values():
+        var.attrs = safe_attrs(var.attrs)
+        var.encoding = {}
+    return ds
+
+
+def _times(ds: xr.Dataset, where: str) -> np.ndarray:
+    if TIME not in ds.dims or TIME not in ds.coords:
+        raise ValueError(f"{where}: no {TIME!r} dimension coordinate")
+    times = ds[TIME].values
+    if times.size > 1 and not (np.diff(times) > np.timedelta64(0)).all():
+        raise ValueError(f"{where}: times are not strictly increasing")
+    return times
+
+
+def append_blocks(
+    path: str | os.PathLike,
+    blocks: xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray],
+    *,
+    layout: StoreLayout | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> int:
+    """Append time blocks to the store at ``path``, creating it from the first if absent.
+
+    Blocks are written one by one as the iterable yields them, so a generator of blocks is
+    stored holding one block in memory at a time (a dask-backed block is computed when it
+    is written). Every block must have the variables, dims, dtypes and non-time coordinates
+    of the store, and times strictly after the store's last time.
+
+    Args:
+        path: Folder of the Zarr store.
+        blocks: Datasets (or named DataArrays) along ``time``, in time order; a single
+            dataset is appended whole, or a shard at a time if dask-backed.
+        layout: Chunking of a new store (the default :class:`StoreLayout`); an existing
+            store keeps its own.
+        attrs: Extra dataset attributes of a new store (merged over the first block's).
+
+    Returns:
+        The number of time steps appended.
+
+    Raises:
+        ValueError: A block without ``time``, out of time order, or unlike the store
+            (the message names the store and the block's index).
+    """
+    path = Path(path)
+    layout = layout or StoreLayout()
+    if isinstance(blocks, xr.Dataset | xr.DataArray):
+        whole = _as_dataset(blocks, f"store {path}")
+        # In memory already: one write. Dask-backed: computed and written a shard at a time.
+        size = (
+            (layout.time_shard or layout.time_chunk) if whole.chunks else whole.sizes.get(TIME, 1)
+        )
+        blocks = time_blocks(whole, max(size, 1))
+    schema: _Schema | None = None
+    last: np.datetime64 | None = None
+    if (path / "zarr.json").is_file():
+        with xr.open_zarr(path, consolidated=False, chunks=None) as existing:
+            schema = _Schema.of(existing)
+            last = existing[TIME].values[-1] if existing.sizes[TIME] else None
+    appended = 0
+    for index, block in enumerate(blocks):
+        where = f"store {path}, block {index}"
+        ds = _prepared(_as_dataset(block, where))
+        times = _times(ds, where)
+        if times.size == 0:
+            continue
+        if last is not None and times[0] <= last:
+            raise ValueError(
+                f"{where}: starts at {times[0]}, not after the store's last time {last}"
+                " (blocks must be in strictly increasing time order)"
+            )
+        if schema is None:
+            ds.attrs.update(safe_attrs(attrs or {}))
+            ds.load().to_zarr(
+                path,
+                mode="w-",
+                zarr_format=3,
+                consolidated=False,
+                encoding=layout.encoding(ds),
+            )
+            schema = _Schema.of(ds)
+        else:
+            schema.check(ds, where)
+            # The store keeps the attributes it was created with (an append rewrites them).
+            ds.attrs = schema.attrs[""]
+            for name, var in ds.variables.items():
+                var.attrs = schema.attrs[str(name)]
+            ds.drop_vars(list(schema.fixed_coords)).load().to_zarr(
+                path, mode="a", append_dim=TIME, zarr_format=3, consolidated=False
+            )
+        last = times[-1]
+        appended += times.size
+        logger.debug("Appended %d time steps to %s (to %s)", times.size, path, last)
+    return appended
+
+
+def write_store(
+    path: str | os.PathLike,
+    data: xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray],
+    *,
+    layout: StoreLayout | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> int:
+    """Write a new store at ``path`` from a dataset or from an iterable of time blocks.
+
+    A dask-backed dataset is written in blocks of one shard (``layout.time_shard`` steps,
+    or ``time_chunk``), each computed and written in turn: it is stored with the memory of
+    one block, however long its period.
+
+    Args:
+        path: Folder of the new store (must not exist).
+        data: A dataset (or named DataArray), or an iterable of them along ``time``.
+        layout: Chunking (the default :class:`StoreLayout`).
+        attrs: Extra dataset attributes (merged over the data's).
+
+    Returns:
+        The number of time steps written.
+
+    Raises:
+        FileExistsError: ``path`` exists.
+        ValueError: No time steps to write, or blocks as for :func:`append_blocks`.
+    """
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"write_store: {path} exists")
+    n = append_blocks(path, data, layout=layout, attrs=attrs)
+    if n == 0:
+        raise ValueError(f"write_store: no time steps to write to {path}")
+    return n
+
+
+def time_blocks(ds: xr.Dataset, size: int) -> Iterator[xr.Dataset]:
+    """``ds`` in consecutive blocks of ``size`` time steps (views; nothing is loaded)."""
+    for start in range(0, ds.sizes[TIME], size):
+        yield ds.isel({TIME: slice(start, start + size)})
+
+
+def open_store(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:
+    """Open the store at ``path`` lazily: dask chunks of one shard along time.
+
+    Args:
+        path: Folder of the store.
+        **kwargs: Passed to ``xr.open_zarr`` (e.g. ``chunks=None`` for lazy arrays without
+            dask, ``chunks={"time": 1}`` for one dask chunk per map).
+
+    Returns:
+        The dataset, nothing read but the coordinates.
+    """
+    path = Path(path)
+    if "chunks" not in kwargs:
+        kwargs["chunks"] = {TIME: _time_read_unit(path)}
+    return xr.open_zarr(path, consolidated=False, **kwargs)
+
+
+def _time_read_unit(path: Path) -> int:
+    """Time steps per shard (or per chunk, unsharded) of the store's first gridded array."""
+    group = zarr.open_group(path, mode="r", zarr_format=3)
+    for _, array in sorted(group.arrays()):
+        names = array.metadata.dimension_names or ()
+        if TIME in names and array.ndim > 1:
+            axis = names.index(TIME)
+            return int((array.shards or array.chunks)[axis])
+    return _TIME_ENCODING["chunks"][0]
+
+
+def store_nbytes(path: str | os.PathLike) -> int:
+    """Bytes on disk of every file under the store ``path``."""
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
+
+
+def copy_store(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy the store ``source`` to the new folder ``target`` by hard links where possible.
+
+    Zarr's local store rewrites a file by writing a new one and renaming it over the old,
+    never in place: appending to the copy leaves ``source`` untouched while sharing the
+    unchanged shards (an incremental run costs the new half hours, not the period). Files
+    are copied instead when the two folders are on different file systems.
+    """
+    source, target = Path(source), Path(target)
+    for folder, _, files in os.walk(source):
+        out = target / Path(folder).relative_to(source)
+        out.mkdir(parents=True, exist_ok=False)
+        for name in files:
+            try:
+                os.link(Path(folder) / name, out / name)
+            except OSError:
+                shutil.copy2(Path(folder) / name, out / name)
