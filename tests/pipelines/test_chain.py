@@ -127,11 +127,14 @@ def test_misaligned_radar_stops_the_run_with_a_report(project) -> None:
     catalog = project.catalog()
     pipeline = register_pipelines()["colocation"]
     SequentialRunner().run(pipeline.only_nodes("colocate"), catalog)
-    radar = catalog.load("radar_on_imerg").load()
+    radar = catalog.load("radar_on_imerg_unchecked")
     shifted = radar.assign_coords(lat=np.round(radar.lat.values + 0.05, 6))
-    catalog["radar_on_imerg"] = shifted  # a half-cell shift sneaks in
+    catalog["radar_on_imerg_unchecked"] = shifted  # a half-cell shift sneaks in
     with pytest.raises(ValidationError, match=r"lat_identical failed"):
-        SequentialRunner().run(pipeline.only_nodes("validate_colocation", "pair_fields"), catalog)
+        SequentialRunner().run(
+            pipeline.only_nodes("validate_colocation", "accept_radar_on_imerg", "pair_fields"),
+            catalog,
+        )
     report = catalog.load("colocation_validation")
     assert report["success"] is False
     assert any(f["check"] == "lat_identical" for f in report["failures"])

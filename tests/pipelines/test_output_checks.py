@@ -1,10 +1,14 @@
-"""A failed check of ``map_scores`` leaves the previous version the latest."""
+"""A failed check of an output (``map_scores``, ``radar_on_imerg``) leaves the previous
+version the latest."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from kedro.io import DataCatalog
 from kedro.runner import SequentialRunner
 
@@ -76,3 +80,27 @@ def test_failed_score_suite_keeps_the_previous_map_scores(tmp_path) -> None:
         }
     )
     assert catalog.load("map_scores")["pearson"].max() == pytest.approx(0.7)
+
+
+def test_failed_colocation_suite_keeps_the_previous_radar_on_imerg(project) -> None:
+    """A radar grid that fails the colocation suite is not written as ``radar_on_imerg``."""
+    from rainscore.pipeline_registry import register_pipelines
+
+    project.run("ingestion")
+    catalog = project.run("colocation")
+    folder = Path(project.config["radar_on_imerg"]["filepath"])
+    first = sorted(folder.iterdir())
+    assert len(first) == 1
+    good = catalog.load("radar_on_imerg").load()
+
+    pipeline = register_pipelines()["colocation"]
+    catalog = project.catalog()
+    shifted = good.assign_coords(lat=np.round(good.lat.values + 0.05, 6))
+    catalog["radar_on_imerg_unchecked"] = shifted  # a half-cell shift sneaks in
+    with pytest.raises(ValidationError, match=r"lat_identical failed"):
+        SequentialRunner().run(
+            pipeline.only_nodes("validate_colocation", "accept_radar_on_imerg"), catalog
+        )
+    assert sorted(folder.iterdir()) == first
+    assert catalog.load("colocation_validation")["success"] is False
+    xr.testing.assert_identical(project.catalog().load("radar_on_imerg").load(), good)

@@ -76,19 +76,24 @@ def validate_colocation(
     return report.to_dict(), report.to_markdown()
 
 
-def pair_fields(
-    imerg_cube: xr.Dataset,
-    radar_on_imerg: xr.Dataset,
-    colocation_validation: dict,
-    colocation: dict[str, Any],
+def accept_radar_on_imerg(
+    radar_on_imerg_unchecked: xr.Dataset, colocation_validation: dict
 ) -> xr.Dataset:
-    """IMERG and radar on identical coordinates with the scoring mask.
+    """``radar_on_imerg``, once the colocation suites passed: a failed check stops the run
+    before a new version is written, so the previous version stays the latest.
 
     Raises:
         ValidationError: If the validation report holds failures (it names the dataset,
             the check and the offending values).
     """
     ValidationReport.from_dict(colocation_validation).raise_for_failures()
+    return radar_on_imerg_unchecked
+
+
+def pair_fields(
+    imerg_cube: xr.Dataset, radar_on_imerg: xr.Dataset, colocation: dict[str, Any]
+) -> xr.Dataset:
+    """IMERG and the checked radar on identical coordinates with the scoring mask."""
     return pair_imerg_radar(
         imerg_cube, radar_on_imerg, mask=MaskConfig.from_dict(colocation["mask"])
     )

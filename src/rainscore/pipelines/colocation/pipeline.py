@@ -3,6 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from rainscore.pipelines.colocation.nodes import (
+    accept_radar_on_imerg,
     colocate,
     pair_fields,
     report_bad_inputs,
@@ -24,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:colocation",
                     "params:execution",
                 ],
-                outputs=["radar_on_imerg", "colocation_bad_frames"],
+                outputs=["radar_on_imerg_unchecked", "colocation_bad_frames"],
                 name="colocate",
             ),
             Node(
@@ -35,19 +36,26 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=validate_colocation,
-                inputs=["imerg_cube", "radar_on_imerg", "params:box", "params:colocation"],
+                inputs=[
+                    "imerg_cube",
+                    "radar_on_imerg_unchecked",
+                    "params:box",
+                    "params:colocation",
+                ],
                 outputs=["colocation_validation", "colocation_validation_report"],
                 name="validate_colocation",
                 tags=["validation"],
             ),
             Node(
+                func=accept_radar_on_imerg,
+                inputs=["radar_on_imerg_unchecked", "colocation_validation"],
+                outputs="radar_on_imerg",
+                name="accept_radar_on_imerg",
+                tags=["validation"],
+            ),
+            Node(
                 func=pair_fields,
-                inputs=[
-                    "imerg_cube",
-                    "radar_on_imerg",
-                    "colocation_validation",
-                    "params:colocation",
-                ],
+                inputs=["imerg_cube", "radar_on_imerg", "params:colocation"],
                 outputs="colocated_pairs",
                 name="pair_fields",
             ),
