@@ -66,3 +66,9 @@ def test_the_summary_counts_files_by_source_outcome_and_reason():
         "radar skipped duplicate ×1, radar skipped empty ×1, radar skipped negative_values ×1, "
         "radar skipped wrong_grid ×1"
     )
+
+
+def test_a_file_reported_by_several_time_blocks_is_one_row():
+    twice = pd.concat([COLOCATION.iloc[[0]], COLOCATION.iloc[[0]]], ignore_index=True)
+    table = bad_inputs_table(IMERG_LOG.iloc[[0]], INVENTORY.iloc[[0]], twice)
+    assert table["path"].tolist() == ["r4.h5"]

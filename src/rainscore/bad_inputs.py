@@ -51,8 +51,9 @@ def bad_inputs_table(
             (columns ``path``, ``error``, ``reason``, ``outcome``), if colocation ran.
 
     Returns:
-        Columns :data:`BAD_INPUT_COLUMNS`, one row per file and problem, ingestion rows
-        first (IMERG, then radar), each group in its input order; every ``reason`` set.
+        Columns :data:`BAD_INPUT_COLUMNS`, one row per file, stage, reason and outcome
+        (the first message), ingestion rows first (IMERG, then radar), each group in its
+        input order; every ``reason`` set.
     """
     skipped = imerg_log.loc[imerg_log["status"] == "skipped"]
     unusable = radar_inventory.loc[radar_inventory["status"] != "ok"].copy()
@@ -69,6 +70,8 @@ def bad_inputs_table(
         )
     table = pd.concat(parts, ignore_index=True)
     table["reason"] = table["reason"].fillna("unknown")
+    # A multi-frame file read by several time blocks is reported by each of them: once here.
+    table = table.drop_duplicates(["path", "stage", "reason", "outcome"], ignore_index=True)
     return table.astype(object).where(table.notna(), None)
 
 
