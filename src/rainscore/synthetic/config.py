@@ -265,6 +265,10 @@ class ImergConfig:
     gzip_level: int = 1
 
 
+RADAR_PRODUCTS = ("meteofrance", "odyssey", "nimbus")
+"""Radar products the synthetic world writes (``WorldConfig.radar_product``)."""
+
+
 @dataclass(frozen=True)
 class WorldConfig:
     """Everything that defines a synthetic world; the same config and seed give the same files.
@@ -276,8 +280,13 @@ class WorldConfig:
         imerg_run: ``"final"``, ``"late"`` or ``"early"`` (the one run vocabulary,
             :data:`~rainscore.io.imerg_filename.IMERG_RUNS`).
         imerg_version: Version string in IMERG file names and headers (e.g. ``"V07B"``).
+        radar_product: The radar files written (:data:`RADAR_PRODUCTS`): ``"meteofrance"``
+            (5-minute accumulations, 1 km), or OPERA 15-minute rate composites (2 km LAEA)
+            ``"odyssey"`` (observation window nominal − 10 … + 5 min) or ``"nimbus"``
+            (start = end); see :mod:`rainscore.synthetic.opera_file`.
         box: The analysis box (IMERG cells of the truth and of the IMERG arrays written).
-        margin_km: Radar window = box plus this margin on the 1 km Météo-France grid.
+        margin_km: Radar window = box plus this margin on the 1 km Météo-France grid (and
+            on the OPERA grid).
         spinup_hours: Simulated (not written) before the start and after the end, so that
             the first and last IMERG files have PMW history on both sides.
         rain: Truth rain parameters.
@@ -292,6 +301,7 @@ class WorldConfig:
     seed: int = 20240610
     imerg_run: str = "final"
     imerg_version: str = "V07B"
+    radar_product: str = "meteofrance"
     box: Box = DEFAULT_BOX
     margin_km: float = 32.0
     spinup_hours: float = 4.0
@@ -303,6 +313,10 @@ class WorldConfig:
 
     def __post_init__(self) -> None:
         check_run(self.imerg_run, parameter="imerg_run")
+        if self.radar_product not in RADAR_PRODUCTS:
+            raise ValueError(
+                f"radar_product must be one of {RADAR_PRODUCTS}, got {self.radar_product!r}"
+            )
         if not (isinstance(self.imerg_version, str) and self.imerg_version.startswith("V")):
             raise ValueError(f"imerg_version must look like 'V07B', got {self.imerg_version!r}")
         if not self.days > 0:

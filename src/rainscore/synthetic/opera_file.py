@@ -17,19 +17,29 @@ the nominal time (17:50–18:05 for the 18:00 composite); NIMBUS has start = end
 (a snapshot). A rate of exactly 0 is written as ``undetect``, as the real composites do.
 Only a window of the 1900 × 2200 OPERA 2 km grid is written; ``where`` describes exactly
 that window.
+
+:class:`OperaView` lets the synthetic world write its radar as such composites (demo
+parameter ``radar_product: odyssey`` or ``nimbus``): every 15 minutes, the rate of the
+5-minute radar frame ending at the nominal time, seen on the OPERA grid (each 2 km pixel is
+the mean of the 1 km Météo-France-grid pixels under its four quarter centres, nodata where
+any of them is).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import h5py
 import numpy as np
+from pyproj import Transformer
 
 from rainscore.atomic import atomic_path
-from rainscore.grids import ProjectedGrid
+from rainscore.grids import Box, ProjectedGrid
 from rainscore.synthetic.hdf5 import set_attrs
+from rainscore.synthetic.radar import FRAME_MINUTES, GAIN_MM
+from rainscore.synthetic.radar import NODATA as COUNTS_NODATA
 from rainscore.synthetic.radar_file import SOFTWARE, corner_lonlat
 
 OPERA_PROJ = (
@@ -188,3 +198,57 @@ def write_opera_rate_file(
             compression_opts=4,
         )
         set_attrs(data, {"CLASS": _bytes("IMAGE"), "IMAGE_VERSION": _bytes("1.2")})
+
+
+OPERA_MINUTES = 15
+"""Spacing of the OPERA rate composites."""
+
+
+class OperaView:
+    """The synthetic radar seen as OPERA rate composites on a window of :data:`OPERA_2KM`.
+
+    Args:
+        source: The grid of the world's radar frames (a window of the Météo-France grid).
+        box: The world's box; the OPERA window covers it plus ``margin_m``.
+        product: ``odyssey`` or ``nimbus``.
+        margin_m: Margin around the box, metres.
+    """
+
+    def __init__(self, source: ProjectedGrid, box: Box, product: str, margin_m: float) -> None:
+        self.product = opera_product(product).name
+        self.grid = OPERA_2KM.window_covering(*box.boundary(), margin=margin_m, name="opera-2km")
+        xx, yy = np.meshgrid(self.grid.x, self.grid.y)
+        quarter = np.array([-0.25, 0.25])  # the centres of the pixel's four quarters
+        dx, dy = (a.ravel() for a in np.meshgrid(quarter * self.grid.dx, quarter * self.grid.dy))
+        to_source = Transformer.from_crs(self.grid.pyproj_crs, source.pyproj_crs, always_xy=True)
+        x, y = to_source.transform(xx[..., None] + dx, yy[..., None] + dy)
+        col = np.floor((x - source.x_min) / source.dx).astype(np.int64)
+        row = np.floor((source.y_max - y) / source.dy).astype(np.int64)
+        self._inside = (col >= 0) & (col < source.nx) & (row >= 0) & (row < source.ny)
+        self._index = np.where(self._inside, row * source.nx + col, 0)
+        self.corners = corner_lonlat(self.grid)
+
+    @staticmethod
+    def is_nominal(end: np.datetime64) -> bool:
+        """Whether a 5-minute frame ending at ``end`` gives a composite (every 15 minutes)."""
+        minutes = np.datetime64(end, "m").astype(np.int64)
+        return bool(minutes % OPERA_MINUTES == 0)
+
+    def relpath(self, nominal: np.datetime64) -> Path:
+        """Path of the composite relative to the world's root: ``radar/YYYY/MM/DD/<name>``."""
+        day = np.datetime_as_string(np.datetime64(nominal, "D")).split("-")
+        return Path("radar", *day, opera_filename(nominal, self.product))
+
+    def rate(self, counts: np.ndarray) -> np.ndarray:
+        """The OPERA-grid rate (mm/h, NaN = nodata) of a frame of 5-minute counts (0.01 mm)."""
+        values = counts.ravel()[self._index]
+        valid = (self._inside & (values != COUNTS_NODATA)).all(axis=-1)
+        rate = values.mean(axis=-1) * (GAIN_MM * 60.0 / FRAME_MINUTES)
+        return np.where(valid, rate, np.nan)
+
+    def write(self, path: str | os.PathLike, counts: np.ndarray, nominal: np.datetime64) -> int:
+        """Write the composite of the frame ``counts`` ending at ``nominal``; return its size."""
+        write_opera_rate_file(
+            path, self.rate(counts), self.grid, nominal, product=self.product, corners=self.corners
+        )
+        return Path(path).stat().st_size

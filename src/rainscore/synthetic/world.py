@@ -44,6 +44,7 @@ from rainscore.synthetic.constellation import (
 )
 from rainscore.synthetic.imerg import ImergInputs, simulate_imerg
 from rainscore.synthetic.imerg_file import VARIABLES, imerg_relpath, write_imerg_file
+from rainscore.synthetic.opera_file import OperaView
 from rainscore.synthetic.radar import RadarNetwork, calibration_drift
 from rainscore.synthetic.radar_file import corner_lonlat, radar_relpath, write_radar_file
 from rainscore.synthetic.rain import FrameParams, TruthRain, blend_params
@@ -344,6 +345,9 @@ class SyntheticWorld:
         regridder = weights.regridder()
         network = self.radar_network
         corners = corner_lonlat(grid)
+        opera = None
+        if cfg.radar_product != "meteofrance":
+            opera = OperaView(grid, box, cfg.radar_product, cfg.margin_km * 1e3)
         lon2d, lat2d = np.meshgrid(box.lon, box.lat)
         passes = self.overpasses(lon2d.ravel(), lat2d.ravel())
         keep_pass = np.ones(int(passes.pass_id.max(initial=-1)) + 1, dtype=bool)
@@ -381,19 +385,25 @@ class SyntheticWorld:
                     counts = network.observe(
                         frame.rate, frame.params.vpr_range_km, drift[k], cfg.radar, radar_rng
                     )
-                    rel = radar_relpath(frame.end)
-                    future = pool.submit(
-                        _write_radar,
-                        root / rel,
-                        counts,
-                        grid,
-                        frame.end,
-                        cfg.radar.gzip_level,
-                        cfg.radar.chunk,
-                        corners,
-                    )
-                    pending.append(future)
-                    rows.append(("radar", rel, frame.end, future))
+                    future = None
+                    if opera is None:
+                        rel = radar_relpath(frame.end)
+                        future = pool.submit(
+                            _write_radar,
+                            root / rel,
+                            counts,
+                            grid,
+                            frame.end,
+                            cfg.radar.gzip_level,
+                            cfg.radar.chunk,
+                            corners,
+                        )
+                    elif opera.is_nominal(frame.end):  # an OPERA rate composite every 15 min
+                        rel = opera.relpath(frame.end)
+                        future = pool.submit(opera.write, root / rel, counts, frame.end)
+                    if future is not None:
+                        pending.append(future)
+                        rows.append(("radar", rel, frame.end, future))
                     while len(pending) > 3:
                         pending.popleft().result()
                 bar.update()
