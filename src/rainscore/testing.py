@@ -47,7 +47,7 @@ __all__ = [
 
 #: First half hour of every factory's time axis unless told otherwise.
 DEFAULT_START = pd.Timestamp("2024-06-10T12:00")
-_FRAMES_PER_HALF_HOUR = FrameModel().frames_per_half_hour  # 5-minute accumulations
+_FRAMES = FrameModel()  # 5-minute accumulations, as Météo-France mosaics
 _STREAMS = {"imerg": 1, "radar": 2, "regime": 3}
 
 
@@ -207,7 +207,7 @@ def fake_radar_on_imerg(
     _, radar = _rain(n_times, box, seed)
     covered = np.broadcast_to(_coverage(box), radar.shape)
     rain = np.where(covered > 0, radar, np.nan).astype(np.float32)
-    n_valid = np.where(covered > 0, _FRAMES_PER_HALF_HOUR, 0).astype(np.int16)
+    n_valid = np.where(covered > 0, _FRAMES.frames_per_half_hour, 0).astype(np.int16)
     dims = ("time", "lat", "lon")
     return xr.Dataset(
         {
@@ -232,7 +232,7 @@ def fake_radar_on_imerg(
             ),
             "n_frames": (
                 ("time",),
-                np.full(n_times, _FRAMES_PER_HALF_HOUR, np.int16),
+                np.full(n_times, _FRAMES.frames_per_half_hour, np.int16),
                 {"units": "1", "long_name": "number of radar frames read in the half hour"},
             ),
             "n_impossible": (
@@ -257,9 +257,9 @@ def fake_radar_on_imerg(
         coords={"time": _time_coord(times, "start of the IMERG half hour (UTC)"), **box.coords()},
         attrs={
             "lag_minutes": lag_minutes,
-            "frame_kind": "accumulation",
-            "frame_minutes": 5,
-            "frames_per_half_hour": _FRAMES_PER_HALF_HOUR,
+            "frame_kind": _FRAMES.kind,
+            "frame_minutes": _FRAMES.minutes,
+            "frames_per_half_hour": _FRAMES.frames_per_half_hour,
             "box": json.dumps(box.to_dict()),
             "crs": IMERG_CRS,
         },
