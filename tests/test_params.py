@@ -43,6 +43,7 @@ class _Typed:
         ({"name": 3}, r"x.name must be a string, got 3"),
         ({"thresholds": [0.1, "b"]}, r"x.thresholds must be a list of numbers, got \[0.1, 'b'\]"),
         ({"window": "5"}, r"x.window must be an integer or null, got '5'"),
+        ({"name": None}, r"x.name must be a string, got None"),
     ],
 )
 def test_values_of_the_wrong_type_are_refused(params: dict, message: str) -> None:

@@ -36,8 +36,8 @@ def _type_problem(hint: Any, value: Any) -> str | None:
         if len(args) != 1:
             return None
         hint = args[0]
-    if value is None:
-        return None if optional else "not null"
+    if value is None and optional:
+        return None
     suffix = " or null" if optional else ""
     if hint in _SCALARS:
         return None if _scalar_ok(hint, value) else _SCALARS[hint][0] + suffix
