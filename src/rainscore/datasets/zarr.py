@@ -88,9 +88,9 @@ class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.Data
 
         Args:
             filepath: Local path of the store folder (``.zarr``).
-            layout: Chunking along time, ``time_chunk`` / ``time_shard`` / ``zstd_level``
+            layout: Chunking along time, ``time_chunk`` / ``time_shard`` / ``compressor``
                 (:class:`rainscore.stores.StoreLayout`; default one map per chunk, a day
-                of half hours per shard).
+                of half hours per shard, LZ4).
             append_from_previous: Start each new version from the latest saved one and
                 append the saved blocks to it (they must all be later than its last time).
                 Needs ``versioned: true``.
