@@ -19,7 +19,9 @@ def test_defaults_lists_and_unknown_keys() -> None:
     assert dataclass_from_params(_Config, None, section="x") == _Config()
     config = dataclass_from_params(_Config, {"thresholds": [0.5], "workers": 4}, section="x")
     assert config == _Config(thresholds=(0.5,), workers=4)
-    with pytest.raises(ValueError, match=r"Unknown scoring parameters \['wokers'\]"):
+    with pytest.raises(
+        ValueError, match=r"Unknown scoring parameters \['wokers'\] \(did you mean 'workers'\?\)"
+    ):
         dataclass_from_params(_Config, {"wokers": 4}, section="scoring")
 
 

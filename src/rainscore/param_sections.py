@@ -53,7 +53,7 @@ def _problem(where: str, err: Exception) -> list[str]:
     if isinstance(err, ParameterError):
         return list(err.problems)
     message = str(err)
-    return [message if message.startswith(where) else f"{where}: {message}"]
+    return [message if where in message else f"{where}: {message}"]
 
 
 def _parse_parts(

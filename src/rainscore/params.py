@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
 from collections.abc import Mapping
@@ -91,7 +92,9 @@ def dataclass_from_params(cls: type[T], params: Mapping[str, Any] | None, *, sec
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(params) - set(fields))
     if unknown:
-        raise ValueError(f"Unknown {section} parameters {unknown}; known: {sorted(fields)}")
+        close = [m for key in unknown for m in difflib.get_close_matches(key, fields, n=1)]
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise ValueError(f"Unknown {section} parameters {unknown}{hint}; known: {sorted(fields)}")
     hints = typing.get_type_hints(cls)
     for name, value in params.items():
         expected = _type_problem(hints[name], value)
