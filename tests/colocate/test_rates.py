@@ -17,6 +17,7 @@ from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import IngestionConfig, build_radar_inventory
+from rainscore.io import open_radar
 from rainscore.synthetic.opera_file import OPERA_2KM, opera_filename, write_opera_rate_file
 
 T0 = np.datetime64("2023-06-01T12:00", "ns")
@@ -167,3 +168,34 @@ def test_frame_model_is_recorded_with_the_radar(tmp_path, series, box):
     assert ds.attrs["frame_kind"] == "accumulation"
     assert (ds.attrs["frame_minutes"], ds.attrs["frames_per_half_hour"]) == (5, 6)
     assert json.loads(ds.attrs["box"]) == box.to_dict()
+
+
+def archive_reader(path: str) -> xr.DataArray:
+    """Nine 5-minute frames in one file, like a MeteoNet archive: k/10 mm, ending 12:25 …
+    13:05."""
+    one = open_radar(path)
+    ends = np.datetime64("2023-06-01T12:25", "ns") + np.arange(9) * np.timedelta64(5, "m")
+    values = np.stack([np.full(one.shape, k / 10, np.float32) for k in range(1, 10)])
+    return xr.DataArray(values, dims=("time", "y", "x"), coords={"time": ends}, attrs=one.attrs)
+
+
+def test_a_multi_frame_archive_does_not_depend_on_the_block_size(tmp_path, series, box):
+    series.add(dt.datetime(2023, 6, 1, 12, 25), 0.0)
+    inventory = series.inventory()
+    inventory["start_time"] = pd.Timestamp("2023-06-01T12:20")
+    inventory["end_time"] = pd.Timestamp("2023-06-01T13:05")
+    runs = [
+        colocate_radar(
+            inventory,
+            box,
+            cache_dir=tmp_path / "weights",
+            config=ColocationConfig(block_half_hours=size),
+            reader=archive_reader,
+        )
+        for size in (1, 2, 48)
+    ]
+    assert all(run.bad_frames == [] for run in runs)
+    np.testing.assert_array_equal(runs[2].dataset.n_frames.values, [2, 6, 1])
+    np.testing.assert_allclose(runs[2].dataset.rain[1].values, 12 * 0.55, rtol=1e-6)  # k 3..8
+    for run in runs[:2]:
+        xr.testing.assert_identical(run.dataset, runs[2].dataset)
