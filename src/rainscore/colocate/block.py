@@ -140,6 +140,10 @@ class BlockResult:
     n_files: int = 0
 
 
+_weights_key = functools.lru_cache(maxsize=256)(weights_key)
+""":func:`weights_key`, remembered: it hashes the grid's CRS, which costs more than a
+regridding's bookkeeping, and the engine asks for it at every file."""
+
 _WEIGHTS: dict[tuple[str, str], AreaWeights] = {}
 _WEIGHTS_LOCK = threading.Lock()
 _REGRIDDERS = threading.local()
@@ -149,7 +153,7 @@ def weights_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> AreaWei
     """The area weights of ``grid`` on ``box``: from this process's memory, the cache, or
     computed (and cached). Thread safe.
     """
-    key = (weights_key(grid, box), str(cache_dir))
+    key = (_weights_key(grid, box), str(cache_dir))
     with _WEIGHTS_LOCK:
         weights = _WEIGHTS.get(key)
         if weights is None:
@@ -161,7 +165,7 @@ def weights_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> AreaWei
 def regridder_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> Regridder:
     """This thread's :class:`Regridder` of ``grid`` on ``box`` (kept from block to block)."""
     regridders = _REGRIDDERS.__dict__.setdefault("by_key", {})
-    key = (weights_key(grid, box), str(cache_dir))
+    key = (_weights_key(grid, box), str(cache_dir))
     if key not in regridders:
         regridders[key] = weights_for(grid, box, cache_dir).regridder()
     return regridders[key]
@@ -189,7 +193,7 @@ def window_plan_for(grid: ProjectedGrid, box: Box, cache_dir: str | Path) -> Win
     reach the box: then whole frames are read).
     """
     plans = _REGRIDDERS.__dict__.setdefault("plans", {})
-    key = (weights_key(grid, box), str(cache_dir))
+    key = (_weights_key(grid, box), str(cache_dir))
     if key not in plans:
         weights = weights_for(grid, box, cache_dir)
         window = weights.window
@@ -249,6 +253,51 @@ def rate_factor(attrs: dict, frames: FrameModel) -> float:
     return 60.0 / minutes
 
 
+class Frame(NamedTuple):
+    """A file's frames as the engine uses them.
+
+    Attributes:
+        values: Float32 values, (y, x) or (time, y, x).
+        ends: End of each frame's accumulation or window (``datetime64[ns]``).
+        attrs: The reader's attrs (those of :func:`rainscore.io.open_radar`).
+    """
+
+    values: np.ndarray
+    ends: np.ndarray
+    attrs: dict
+
+
+def frame_of(da: xr.DataArray) -> Frame:
+    """The :class:`Frame` of a reader's DataArray, (y, x) or (time, y, x)."""
+    if da.ndim == 2:
+        da = da.transpose("y", "x")
+        return Frame(da.values, np.atleast_1d(da["time"].values.astype("datetime64[ns]")), da.attrs)
+    da = da.transpose("time", "y", "x")
+    return Frame(da.values, da["time"].values.astype("datetime64[ns]"), da.attrs)
+
+
+def frame_reader(reader: Reader) -> Callable[..., Frame]:
+    """``reader`` as a function returning :class:`Frame`: :func:`rainscore.io.open_radar`
+    (or a ``functools.partial`` of it, as :func:`default_reader` makes) is swapped for
+    :func:`rainscore.io.radar.read_radar_frames`, which reads the same values and attrs
+    without building the DataArray; any other reader's DataArray is converted.
+    """
+    from rainscore.io.radar import open_radar, read_radar_frames
+
+    if reader is open_radar or (
+        isinstance(reader, functools.partial) and reader.func is open_radar
+    ):
+        args = reader.args if isinstance(reader, functools.partial) else ()
+        keywords = reader.keywords if isinstance(reader, functools.partial) else {}
+
+        def read(path: str, **kwargs: object) -> Frame:
+            frames = read_radar_frames(path, *args, **{**keywords, **kwargs})
+            return Frame(frames.values, frames.times.astype("datetime64[ns]"), frames.attrs)
+
+        return read
+    return lambda path, **kwargs: frame_of(reader(path, **kwargs))
+
+
 @functools.lru_cache(maxsize=64)
 def _grid_of(grid_json: str) -> ProjectedGrid:
     return ProjectedGrid.from_dict(json.loads(grid_json))
@@ -267,6 +316,7 @@ class _Frames:
         self._grids: dict[str, tuple[str, Regridder]] = {}
         self._seen: dict[np.datetime64, str] = {}
         self._windows = task.config.read_window and takes_window(task.reader)
+        self._read = frame_reader(task.reader)
 
     def _regridder(self, grid_json: str) -> tuple[str, Regridder]:
         if grid_json not in self._grids:
@@ -283,22 +333,22 @@ class _Frames:
             grid = _grid_of(file.grid)
         except (ValueError, KeyError, TypeError):
             return None  # not a grid definition: read the whole frame
-        if file.grid_id is not None and grid.grid_id != file.grid_id:
+        if file.grid_id is not None and _grid_id_of(file.grid) != file.grid_id:
             return None  # the inventory contradicts itself: the whole frame shows which
         return window_plan_for(grid, self.task.box, self.task.cache_dir)
 
-    def _load(self, file: RadarFile) -> tuple[xr.DataArray, Regridder]:
+    def _load(self, file: RadarFile) -> tuple[Frame, Regridder]:
         """The file's frame(s), and the regridder of the grid they are on."""
         plan = self._plan(file)
         if plan is None:
-            da = self.task.reader(file.path)
+            da = self._read(file.path)
             if "grid" not in da.attrs:
                 raise ValueError("the frame has no 'grid' attribute (georeferencing)")
             grid_id, regridder = self._regridder(da.attrs["grid"])
             if file.grid_id is not None and grid_id != file.grid_id:
                 raise ValueError(f"the file's grid {grid_id} is not the inventory's {file.grid_id}")
             return da, regridder
-        da = self.task.reader(file.path, window=plan.window)
+        da = self._read(file.path, window=plan.window)
         file_grid_id = da.attrs.get("file_grid_id")
         if file_grid_id is None:
             raise ValueError(
@@ -318,7 +368,7 @@ class _Frames:
             )
         return da, plan.regridder
 
-    def _check_values(self, da: xr.DataArray) -> int:
+    def _check_values(self, da: Frame) -> int:
         """The reader's count of impossible values, if they are few enough to be masked.
 
         Raises:
@@ -360,16 +410,11 @@ class _Frames:
         n_impossible = self._check_values(da)
         model = task.frames
         factor = rate_factor(da.attrs, model)
-        if da.ndim == 2:
-            da = da.transpose("y", "x")
-            ends = np.atleast_1d(da["time"].values.astype("datetime64[ns]"))
+        ends, frames = da.ends, da.values
+        if frames.ndim == 2:
             if ends[0] != file.end_time:
                 raise ValueError(f"the frame ends at {ends[0]}, the inventory says {file.end_time}")
-            frames = da.values[None]
-        else:
-            da = da.transpose("time", "y", "x")
-            ends = da["time"].values.astype("datetime64[ns]")
-            frames = da.values
+            frames = frames[None]
         when = frame_times(da.attrs, ends, model.kind)
         model.check_times(when)
         pairs = model.pair(when, config.lag_minutes)

@@ -33,12 +33,13 @@ from rainscore.io.hdf5 import GroupCache, open_hdf5
 from rainscore.io.radar_field import (
     ACCUMULATION_UNITS,
     RATE_UNITS,
+    RadarFrames,
     RadarMetadata,
-    build_radar_array,
     check_grid,
     check_name_time,
     check_window,
     impossible_limit,
+    radar_frames,
     window_attrs,
     window_metadata,
 )
@@ -663,7 +664,7 @@ def _read_data(
     return out
 
 
-def open_odim(
+def read_odim_frames(
     path: str | Path,
     *,
     max_rate: float = 300.0,
@@ -671,8 +672,10 @@ def open_odim(
     quantity: str | None = None,
     expected_grid: ProjectedGrid | None = None,
     window: tuple[slice, slice] | None = None,
-) -> xr.DataArray:
-    """Read the field of an ODIM HDF5 composite (see :func:`rainscore.io.open_radar`)."""
+) -> RadarFrames:
+    """Read the field of an ODIM HDF5 composite, without building its DataArray (see
+    :func:`rainscore.io.radar.read_radar_frames`).
+    """
     path = Path(path)
     with open_hdf5(path, chunk_cache=False) as h5:
         cache = GroupCache(h5)
@@ -691,7 +694,7 @@ def open_odim(
     if window is not None:
         extra.update(window_attrs(meta, window))
         meta = window_metadata(meta, window)
-    return build_radar_array(
+    return radar_frames(
         values,
         meta,
         n_impossible=n_impossible,
@@ -699,3 +702,23 @@ def open_odim(
         max_rate=max_rate,
         extra_attrs=extra,
     )
+
+
+def open_odim(
+    path: str | Path,
+    *,
+    max_rate: float = 300.0,
+    zr: tuple[float, float] = (200.0, 1.6),
+    quantity: str | None = None,
+    expected_grid: ProjectedGrid | None = None,
+    window: tuple[slice, slice] | None = None,
+) -> xr.DataArray:
+    """Read the field of an ODIM HDF5 composite (see :func:`rainscore.io.open_radar`)."""
+    return read_odim_frames(
+        path,
+        max_rate=max_rate,
+        zr=zr,
+        quantity=quantity,
+        expected_grid=expected_grid,
+        window=window,
+    ).to_dataarray()

@@ -5,18 +5,20 @@ The format is told from the file's content (HDF5 signature, zip archive), not it
 
 from __future__ import annotations
 
+import json
 import zipfile
 from os import PathLike
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from rainscore.grids import ProjectedGrid
 from rainscore.io.errors import ReaderError
 from rainscore.io.hdf5 import check_not_empty, is_hdf5
 from rainscore.io.meteonet import meteonet_metadata, open_meteonet
-from rainscore.io.odim import odim_metadata, open_odim
-from rainscore.io.radar_field import RadarMetadata
+from rainscore.io.odim import odim_metadata, open_odim, read_odim_frames
+from rainscore.io.radar_field import RadarFrames, RadarMetadata
 
 
 def _format(path: Path) -> str:
@@ -98,6 +100,50 @@ def open_radar(
             window=window,
         )
     return open_odim(
+        path,
+        max_rate=max_rate,
+        zr=zr,
+        quantity=quantity,
+        expected_grid=expected_grid,
+        window=window,
+    )
+
+
+def read_radar_frames(
+    path: str | PathLike,
+    *,
+    max_rate: float = 300.0,
+    zr: tuple[float, float] = (200.0, 1.6),
+    coords_path: str | PathLike | None = None,
+    expected_grid: ProjectedGrid | None = None,
+    quantity: str | None = None,
+    window: tuple[slice, slice] | None = None,
+) -> RadarFrames:
+    """:func:`open_radar` without the DataArray: the same values and attrs as numpy and a dict.
+
+    For code that reads many files and needs only the numbers (the colocation engine):
+    HDF5 files skip building the coordinates and the DataArray. Arguments, checks and
+    errors are :func:`open_radar`'s, whose result is ``read_radar_frames(...).to_dataarray()``.
+
+    Returns:
+        The file's :class:`RadarFrames`.
+    """
+    path = Path(path)
+    if _format(path) == "npz":
+        da = open_meteonet(
+            path,
+            max_rate=max_rate,
+            coords_path=coords_path,
+            expected_grid=expected_grid,
+            window=window,
+        )
+        return RadarFrames(
+            values=da.values,
+            grid=ProjectedGrid.from_dict(json.loads(da.attrs["grid"])),
+            times=np.atleast_1d(da["time"].values),
+            attrs=dict(da.attrs),
+        )
+    return read_odim_frames(
         path,
         max_rate=max_rate,
         zr=zr,
