@@ -119,3 +119,10 @@ def test_frame_times_are_window_ends_or_nominal_times() -> None:
     np.testing.assert_array_equal(got, [np.datetime64("2018-08-24T18:00", "ns")])
     np.testing.assert_array_equal(frame_times({}, end, RATE), [end])
     np.testing.assert_array_equal(frame_times({"nominal_time": "x"}, end, ACCUMULATION), [end])
+
+
+def test_hourly_accumulations_cannot_be_paired_with_half_hours() -> None:
+    hourly = METEOFRANCE.assign(accumulation_minutes=60.0)
+    with pytest.raises(ValueError, match=r"accumulation frames of 60 minutes cannot be paired"):
+        frame_model(hourly)
+    assert frame_model(hourly, minutes=30) == FrameModel(ACCUMULATION, 30)

@@ -210,8 +210,8 @@ def frame_model(inventory: pd.DataFrame, minutes: int | None = None) -> FrameMod
         The model.
 
     Raises:
-        ValueError: Unknown units, a length that is not whole minutes dividing 30, or a
-            length that cannot be told from the data.
+        ValueError: Unknown units, a length that is not whole minutes dividing 30 (e.g.
+            hourly accumulations), or a length that cannot be told from the data.
     """
     usable = inventory
     if "status" in inventory.columns:
@@ -229,7 +229,14 @@ def frame_model(inventory: pd.DataFrame, minutes: int | None = None) -> FrameMod
         minutes = None if found is None else _whole_minutes(found, "the inventory's frame_minutes")
     if minutes is None:
         minutes = _derived_minutes(usable, kind)
-    return FrameModel(kind, minutes)
+    try:
+        return FrameModel(kind, minutes)
+    except ValueError as err:
+        raise ValueError(
+            f"radar {kind} frames of {minutes} minutes cannot be paired with IMERG half hours "
+            f"({err}); set ingestion.radar_frame_minutes to a length dividing "
+            f"{HALF_HOUR_MINUTES} to keep only such files"
+        ) from None
 
 
 def _derived_minutes(usable: pd.DataFrame, kind: str) -> int:
