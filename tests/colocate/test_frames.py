@@ -126,3 +126,20 @@ def test_hourly_accumulations_cannot_be_paired_with_half_hours() -> None:
     with pytest.raises(ValueError, match=r"accumulation frames of 60 minutes cannot be paired"):
         frame_model(hourly)
     assert frame_model(hourly, minutes=30) == FrameModel(ACCUMULATION, 30)
+
+
+@pytest.mark.parametrize(
+    ("model", "first", "last", "expected"),
+    [
+        (FrameModel(RATE, 15), "12:15", "12:15", ("12:00", "12:00")),
+        (FrameModel(RATE, 15), "12:30", "12:30", ("12:00", "12:30")),  # closes one, opens one
+        (FrameModel(ACCUMULATION, 5), "12:30", "12:30", ("12:00", "12:00")),
+        (FrameModel(ACCUMULATION, 5), "12:25", "13:05", ("12:00", "13:00")),  # an archive
+    ],
+)
+def test_the_half_hours_a_file_reaches(model, first, last, expected) -> None:
+    def t(hhmm):
+        return np.array([np.datetime64(f"2023-06-01T{hhmm}", "ns")])
+
+    got = model.span(t(first), t(last), lag_minutes=0)
+    assert (got[0][0], got[1][0]) == (t(expected[0])[0], t(expected[1])[0])

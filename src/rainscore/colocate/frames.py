@@ -33,7 +33,6 @@ from rainscore.colocate.pairing import (
     RATE,
     FramePairs,
     as_utc_naive,
-    floor_half_hour,
     on_frame_lattice,
     pair_frames,
 )
@@ -116,22 +115,17 @@ class FrameModel:
         self, first: np.ndarray, last: np.ndarray, lag_minutes: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """First and last half hours reached by files whose frames run from time ``first``
-        to time ``last`` (equal for single-frame files).
+        to time ``last`` (equal for single-frame files), by :meth:`pair`'s rule.
 
         Returns:
             ``(first_half_hour, last_half_hour)``, ``datetime64[ns]``.
         """
-        lag = np.timedelta64(lag_minutes, "m")
-        first = np.asarray(first, dtype="datetime64[ns]")
-        last = np.asarray(last, dtype="datetime64[ns]")
-        if self.kind == ACCUMULATION:
-            step = np.timedelta64(self.minutes, "m")
-            return floor_half_hour(first - step - lag), floor_half_hour(last - step - lag)
-        start = floor_half_hour(first - lag)
-        closing = start == first - lag  # a snapshot on a boundary closes the half hour before
-        return np.where(closing, start - np.timedelta64(HALF_HOUR_MINUTES, "m"), start), (
-            floor_half_hour(last - lag)
-        )
+        rows = np.arange(len(first))
+        opening = self.pair(first, lag_minutes)  # by frame, then half hour
+        closing = self.pair(last, lag_minutes)
+        earliest = np.searchsorted(opening.frame, rows, side="left")
+        latest = np.searchsorted(closing.frame, rows, side="right") - 1
+        return opening.half_hour[earliest], closing.half_hour[latest]
 
 
 def kind_of_units(units: str) -> str:
