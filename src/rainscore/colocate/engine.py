@@ -31,7 +31,8 @@ Conventions (see ``docs/colocation.md``):
 - ``n_impossible``: pixels of the half hour's files that the reader masked as physically
   impossible (above ``max_rate``; its ``n_impossible`` attribute, over what was read: the
   box's window, or the whole raster with ``read_window=False``) in the files that were
-  used; a multi-frame file counts once, at its first frame's half hour.
+  used; a file counts once, in the first half hour it pairs with (a multi-frame file:
+  its first frame's; a rate snapshot on a boundary: the half hour it closes).
 """
 
 from __future__ import annotations
