@@ -72,3 +72,47 @@ def test_reduce_dims_must_exist() -> None:
     fc, obs = fake_pair(2, (4, 5))
     with pytest.raises(ValueError, match="not in forecast dims"):
         continuous_scores(fc, obs, reduce_dims=("lat", "height"))
+
+
+def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays() -> None:
+    fc, obs = fake_pair(3, (4, 5))
+    fc = fc.assign_coords(run=("time", [1, 2, 3]), source="imerg")
+    fc.time.attrs["long_name"] = "time"
+    pair = pair_fields(fc, obs)
+    thresholds = xr.Variable("threshold", np.array([0.5, 1.0]), {"units": "mm/h"})
+    results = {
+        "score": np.arange(6.0).reshape(3, 2),
+        "count": np.array([1, 2, 3]),
+        "flag": np.array([True, False, True]),
+    }
+    attrs = {"score": {"units": "1"}}
+    ds = pair.to_dataset(
+        results, extra_coords={"threshold": thresholds}, attrs=attrs, dataset_attrs={"a": 1}
+    )
+    coords = {name: fc.coords[name] for name in ("time", "run", "source")}
+    expected = xr.Dataset(
+        {
+            "score": xr.DataArray(
+                results["score"],
+                dims=("time", "threshold"),
+                coords={**coords, "threshold": thresholds},
+                attrs=attrs["score"],
+            ),
+            "count": xr.DataArray(results["count"], dims="time", coords=coords),
+            "flag": xr.DataArray(results["flag"], dims="time", coords=coords),
+        },
+        attrs={"a": 1},
+    )
+    xr.testing.assert_identical(ds, expected)
+    xr.testing._assert_internal_invariants(ds, check_default_indexes=True)
+    assert list(ds.variables) == list(expected.variables)
+    assert ds.time.attrs == {"long_name": "time"} and ds.time.attrs is not fc.time.attrs
+    ds["score"].attrs["units"] = "changed"
+    assert attrs["score"] == {"units": "1"}
+
+
+def test_all_valid_fields_are_read_only_views_and_never_copied() -> None:
+    fc, obs = fake_pair(2, (4, 5))
+    pair = pair_fields(fc, obs)
+    assert np.shares_memory(pair.forecast, fc.values) and not pair.forecast.flags.writeable
+    assert fc.values.flags.writeable

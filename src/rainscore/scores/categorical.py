@@ -252,17 +252,11 @@ def _to_dataset(
     coords = {"threshold": xr.Variable("threshold", thr, {"units": "mm/h"})}
     attrs = dict(CATEGORICAL_SCORES)
     attrs.update({c: {"long_name": f"number of {c.replace('_', ' ')}"} for c in CONTINGENCY_COUNTS})
-    data = {}
-    for name, values in arrays.items():
-        if values.ndim == 2:
-            data[name] = pair.to_dataarray(
-                values, extra_dims=("threshold",), extra_coords=coords, attrs=attrs[name]
-            )
-        else:
-            data[name] = pair.to_dataarray(values)
-    return xr.Dataset(
-        data,
-        attrs={
+    return pair.to_dataset(
+        arrays,
+        extra_coords=coords,
+        attrs=attrs,
+        dataset_attrs={
             "event_definition": "rain rate >= threshold",
             "wet_threshold": wet_threshold,
             "min_wet_fraction": min_wet_fraction,

@@ -287,5 +287,8 @@ def continuous_scores(
     attrs["n_valid"] = {"long_name": "number of valid pixels", "units": "1"}
     attrs["n_wet"] = {"long_name": f"number of pixels >= {wet_threshold} mm/h in either field"}
     attrs["both_dry"] = {"long_name": "valid pixels, but none >= wet_threshold in either field"}
-    data = {k: pair.to_dataarray(v, attrs=attrs[k]) for k, v in arrays.items()}
-    return xr.Dataset(data, attrs={"wet_threshold": wet_threshold, "wet_threshold_units": "mm/h"})
+    return pair.to_dataset(
+        arrays,
+        attrs=attrs,
+        dataset_attrs={"wet_threshold": wet_threshold, "wet_threshold_units": "mm/h"},
+    )

@@ -401,18 +401,11 @@ def fss_dataset(
             "units": "grid cells",
         },
     }
-    data = {}
-    for name, values in arrays.items():
-        extra = ("threshold", "window")[: values.ndim - 1]
-        data[name] = pair.to_dataarray(
-            values,
-            extra_dims=extra,
-            extra_coords={d: coords[d] for d in extra},
-            attrs=attrs.get(name),
-        )
-    return xr.Dataset(
-        data,
-        attrs={
+    return pair.to_dataset(
+        arrays,
+        extra_coords=coords,
+        attrs=attrs,
+        dataset_attrs={
             "event_definition": "rain rate >= threshold",
             "window_edges": "truncated at the map border and at invalid pixels (MET style)",
         },

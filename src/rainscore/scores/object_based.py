@@ -298,10 +298,10 @@ def sal(
         quantile=quantile,
         min_object_pixels=int(min_object_pixels),
     )
-    data = {k: pair.to_dataarray(v, attrs=SAL_SCORES.get(k)) for k, v in arrays.items()}
-    return xr.Dataset(
-        data,
-        attrs={
+    return pair.to_dataset(
+        arrays,
+        attrs=SAL_SCORES,
+        dataset_attrs={
             "threshold_ratio": threshold_ratio,
             "quantile": quantile,
             "min_object_pixels": int(min_object_pixels),

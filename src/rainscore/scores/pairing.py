@@ -11,11 +11,12 @@ sums over a map can be taken without ``nan*`` functions, and every score reads `
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from xarray.indexes import PandasIndex
 
 SPATIAL_DIMS: tuple[str, str] = ("lat", "lon")
 """Names of the two spatial dimensions of a rain map (DESIGN §3)."""
@@ -40,12 +41,14 @@ class PairedFields:
     """A forecast and an observation as aligned numpy arrays, with their validity mask.
 
     Attributes:
-        forecast: float64 array ``(n_maps, *sample_shape)``; 0.0 where not valid.
-        obs: float64 array of the same shape; 0.0 where not valid.
+        forecast: float64 array ``(n_maps, *sample_shape)``; 0.0 where not valid. Where every
+            pixel is valid, a read-only view of the input's values (no copy).
+        obs: float64 array of the same shape; 0.0 where not valid (read-only view likewise).
         valid: bool array of the same shape: mask True and both fields finite.
         map_dims: Names of the dimensions stacked into the leading axis (e.g. ``("time",)``).
         map_shape: Their sizes (``()`` for a single map).
         map_coords: Coordinates that live on ``map_dims`` only, to label results.
+        map_indexes: The indexes of those coordinates (e.g. ``time``), reused as they are.
         sample_dims: Names of the reduced dimensions, in array order.
     """
 
@@ -55,6 +58,7 @@ class PairedFields:
     map_dims: tuple[Hashable, ...]
     map_shape: tuple[int, ...]
     map_coords: dict[Hashable, xr.Variable]
+    map_indexes: dict[Hashable, xr.Index]
     sample_dims: tuple[Hashable, ...]
 
     @property
@@ -94,33 +98,52 @@ class PairedFields:
             parts.append(func(*arrays, **kwargs))
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
-    def to_dataarray(
+    def to_dataset(
         self,
-        values: np.ndarray,
+        results: Mapping[str, np.ndarray],
         *,
-        extra_dims: tuple[str, ...] = (),
-        extra_coords: dict[str, np.ndarray] | None = None,
-        attrs: dict[str, str] | None = None,
-    ) -> xr.DataArray:
-        """Wrap per-map results of shape ``(n_maps, *extra)`` as a labelled DataArray.
+        extra_coords: Mapping[str, xr.Variable] | None = None,
+        attrs: Mapping[str, Mapping[str, object]] | None = None,
+        dataset_attrs: Mapping[str, object] | None = None,
+    ) -> xr.Dataset:
+        """Label per-map results of shape ``(n_maps, *extra)`` as one Dataset.
+
+        A result with ``k`` trailing axes gets the dims ``(*map_dims, *extra_dims[:k])``,
+        ``extra_dims`` being the names of ``extra_coords`` in order. The Dataset holds the
+        map coordinates (with their indexes, not rebuilt), the extra coordinates (one index
+        each) and the results, in that order: the Dataset that ``xr.Dataset`` would build
+        from the same DataArrays, assembled directly because merging them costs more than
+        computing a score of a few maps (``tests/scores/test_pairing.py`` checks that both
+        are identical and that the Dataset is internally consistent).
 
         Args:
-            values: Array whose first axis runs over the stacked maps.
-            extra_dims: Names of the trailing axes (e.g. ``("threshold",)``).
-            extra_coords: Coordinate values of the trailing axes.
-            attrs: CF-style attributes of the result.
+            results: Arrays whose first axis runs over the stacked maps, by variable name.
+            extra_coords: 1-D coordinates of the trailing axes (e.g. ``threshold``).
+            attrs: Attributes of each result, by name (copied; none if absent).
+            dataset_attrs: Attributes of the Dataset (copied).
 
         Returns:
-            A DataArray with dims ``(*map_dims, *extra_dims)``.
+            The labelled Dataset.
         """
-        shape = self.map_shape + values.shape[1:]
-        coords: dict[Hashable, object] = dict(self.map_coords)
-        coords.update(extra_coords or {})
-        return xr.DataArray(
-            values.reshape(shape),
-            dims=self.map_dims + tuple(extra_dims),
-            coords=coords,
-            attrs=dict(attrs or {}),
+        variables: dict[Hashable, xr.Variable] = {
+            name: var.copy(deep=False) for name, var in self.map_coords.items()
+        }
+        indexes: dict[Hashable, xr.Index] = dict(self.map_indexes)
+        for dim, coord in (extra_coords or {}).items():
+            index = PandasIndex.from_variables({dim: coord}, options={})
+            indexes[dim] = index
+            variables.update(index.create_variables({dim: coord}))
+        coord_names = set(variables)
+        extra_dims = tuple(extra_coords or {})
+        attrs = attrs or {}
+        for name, values in results.items():
+            variables[name] = xr.Variable(
+                self.map_dims + extra_dims[: values.ndim - 1],
+                values.reshape(self.map_shape + values.shape[1:]),
+                dict(attrs.get(name) or {}),
+            )
+        return xr.Dataset._construct_direct(
+            variables, coord_names, attrs=dict(dataset_attrs or {}), indexes=indexes
         )
 
 
@@ -131,6 +154,33 @@ def _check_units(da: xr.DataArray, name: str) -> None:
             f"{name} has units {units!r}; the scores expect rain rates in "
             f"{RAIN_RATE_UNITS!r} (convert first, or drop the 'units' attribute)"
         )
+
+
+def _surely_aligned(da: xr.DataArray, other: xr.DataArray) -> bool:
+    """True if ``other`` (dims a subset of ``da``'s) has ``da``'s sizes and equal indexes.
+
+    The common case of ``xr.align(da, other, join="exact")`` at a fraction of its cost: the
+    same indexes on the coordinates that live on ``other``'s dims, compared with
+    :meth:`xarray.Index.equals`. False means only "not surely": align decides.
+    """
+    if any(da.sizes.get(dim) != size for dim, size in other.sizes.items()):
+        return False
+    mine, theirs = da.xindexes, other.xindexes
+    shared = {name for name, var in mine.variables.items() if set(var.dims) <= set(other.dims)}
+    return shared == set(theirs) and all(
+        type(mine[name]) is type(theirs[name])
+        and (mine[name] is theirs[name] or mine[name].equals(theirs[name]))
+        for name in shared
+    )
+
+
+def _check_aligned(da: xr.DataArray, other: xr.DataArray, what: str) -> None:
+    if _surely_aligned(da, other):
+        return
+    try:
+        xr.align(da, other, join="exact", copy=False)
+    except ValueError as err:
+        raise ValueError(f"{what} coordinates differ: {err}") from err
 
 
 def check_pair(
@@ -167,10 +217,7 @@ def check_pair(
         raise ValueError(f"reduce_dims {tuple(reduce_dims)}: {missing} not in forecast dims")
     if len(set(reduce_dims)) != len(tuple(reduce_dims)):
         raise ValueError(f"reduce_dims has duplicates: {tuple(reduce_dims)}")
-    try:
-        xr.align(forecast, obs, join="exact", copy=False)
-    except ValueError as err:
-        raise ValueError(f"forecast and obs coordinates differ: {err}") from err
+    _check_aligned(forecast, obs, "forecast and obs")
     if mask is None:
         return
     if not isinstance(mask, xr.DataArray):
@@ -180,10 +227,7 @@ def check_pair(
     extra = [d for d in mask.dims if d not in forecast.dims]
     if extra:
         raise ValueError(f"mask dims {mask.dims}: {extra} not in forecast dims {forecast.dims}")
-    try:
-        xr.align(forecast, mask, join="exact", copy=False)
-    except ValueError as err:
-        raise ValueError(f"mask and forecast coordinates differ: {err}") from err
+    _check_aligned(forecast, mask, "mask and forecast")
 
 
 def pair_fields(
@@ -212,20 +256,27 @@ def pair_fields(
     check_pair(forecast, obs, mask=mask, reduce_dims=reduce_dims)
     map_dims = tuple(d for d in forecast.dims if d not in reduce_dims)
     order = map_dims + reduce_dims
-    forecast = forecast.transpose(*order)
-    obs = obs.transpose(*order)
-    map_shape = tuple(forecast.sizes[d] for d in map_dims)
-    sample_shape = tuple(forecast.sizes[d] for d in reduce_dims)
-    shape = (int(np.prod(map_shape, dtype=np.int64)), *sample_shape)
+    if forecast.dims != order:
+        forecast = forecast.transpose(*order)
+    if obs.dims != order:
+        obs = obs.transpose(*order)
+    full_shape = tuple(forecast.sizes[d] for d in order)
+    map_shape = full_shape[: len(map_dims)]
+    shape = (int(np.prod(map_shape, dtype=np.int64)), *full_shape[len(map_dims) :])
 
     f = np.asarray(forecast.values, dtype=np.float64).reshape(shape)
     o = np.asarray(obs.values, dtype=np.float64).reshape(shape)
-    valid = np.isfinite(f) & np.isfinite(o)
+    valid = np.isfinite(f)
+    valid &= np.isfinite(o)
     if mask is not None:
-        m = mask.broadcast_like(forecast).transpose(*order).values
-        valid &= np.asarray(m, dtype=bool).reshape(shape)
-    f = np.where(valid, f, 0.0)
-    o = np.where(valid, o, 0.0)
+        valid_full = valid.reshape(full_shape)
+        valid_full &= _broadcast_mask(mask, order, full_shape)
+    if valid.all():  # nothing to zero: read-only views of the inputs, no copy
+        f, o = f.view(), o.view()
+        f.flags.writeable = o.flags.writeable = False
+    else:
+        f = np.where(valid, f, 0.0)
+        o = np.where(valid, o, 0.0)
     for name, arr in (("forecast", f), ("obs", o)):
         if arr.size and arr.min() < 0.0:
             n_neg = int(np.count_nonzero(arr < 0.0))
@@ -233,10 +284,9 @@ def pair_fields(
                 f"{name} has {n_neg} valid pixels with a negative rain rate "
                 f"(min {arr.min():.6g} {RAIN_RATE_UNITS}); rain rates must be >= 0"
             )
+    on_maps = set(map_dims)
     map_coords = {
-        name: coord.variable
-        for name, coord in forecast.coords.items()
-        if set(coord.dims) <= set(map_dims)
+        name: var for name, var in forecast.coords.variables.items() if set(var.dims) <= on_maps
     }
     return PairedFields(
         forecast=f,
@@ -245,5 +295,18 @@ def pair_fields(
         map_dims=map_dims,
         map_shape=map_shape,
         map_coords=map_coords,
+        map_indexes={name: idx for name, idx in forecast.xindexes.items() if name in map_coords},
         sample_dims=reduce_dims,
     )
+
+
+def _broadcast_mask(
+    mask: xr.DataArray, order: tuple[Hashable, ...], full_shape: tuple[int, ...]
+) -> np.ndarray:
+    """The mask's values as a read-only view broadcast to ``full_shape`` (dims ``order``)."""
+    dims = tuple(d for d in order if d in mask.dims)
+    values = mask.values
+    if mask.dims != dims:
+        values = np.transpose(values, [mask.dims.index(d) for d in dims])
+    expanded = [size if d in mask.dims else 1 for d, size in zip(order, full_shape, strict=True)]
+    return np.broadcast_to(values.reshape(expanded), full_shape)
