@@ -63,15 +63,28 @@ import pandas as pd
 import xarray as xr
 from pyproj import Transformer
 
-from rainscore.colocate import ColocationConfig, HalfHourSums, iter_colocation, paired_half_hour
+from rainscore.colocate import (
+    ColocationConfig,
+    HalfHourSums,
+    colocate_radar,
+    iter_colocation,
+    paired_half_hour,
+)
 from rainscore.execution import ExecutorConfig
-from rainscore.grids import DEFAULT_BOX, IMERG_RES, METEOFRANCE_1KM
+from rainscore.grids import DEFAULT_BOX, IMERG_RES, METEOFRANCE_1KM, Box, ProjectedGrid
 from rainscore.grids.regrid import AreaWeights
+from rainscore.io import open_radar
+from rainscore.synthetic import WorldConfig
+from rainscore.synthetic.config import RadarConfig
+from rainscore.synthetic.radar_file import corner_lonlat, write_radar_file
 
 GRID = METEOFRANCE_1KM
 GRID_JSON = json.dumps(GRID.to_dict())
 GRID_ID = GRID.grid_id
 BOX = DEFAULT_BOX
+SMOKE_BOX = Box(lat_min=46.0, lat_max=46.5, lon_min=2.0, lon_max=2.6)
+"""``--smoke``: a box of 5 × 6 cells, so that weights and files are made in seconds."""
+SMOKE_METHODS = ["ours[open_radar,sequential]", "end-to-end"]
 START = dt.datetime(2023, 6, 1, 12, 0)
 NODATA = 65535
 TWO_YEARS_FRAMES = 210_000
@@ -128,6 +141,12 @@ def write_files(folder: Path, n_frames: int, seed: int = 0) -> pd.DataFrame:
     shape = (GRID.ny + pad, GRID.nx + pad)
     g1, g2 = _gaussian_field(rng, shape, 3.2), _gaussian_field(rng, shape, 3.2)
     covers = {False: _coverage(False), True: _coverage(True)}
+    # The same frames in the demo world's layout (rainscore.synthetic.radar_file): the window
+    # of the box plus its margin, with the world's deflate level and chunks.
+    demo, radar = demo_grid(), RadarConfig()
+    demo_rows, demo_cols = _demo_window()
+    corners = corner_lonlat(demo)
+    (folder / "demo").mkdir(exist_ok=True)
     rows = []
     for k in range(1, n_frames + 1):
         end = START + dt.timedelta(minutes=5 * k)
@@ -142,14 +161,46 @@ def write_files(folder: Path, n_frames: int, seed: int = 0) -> pd.DataFrame:
         raw[~covers[outage]] = NODATA
         path = folder / f"COMP_LAME_EAU_{end:%Y%m%d%H%M}.h5"
         _write_meteofrance(path, raw, end)
-        rows.append((str(path), end))
-    table = pd.DataFrame(rows, columns=["path", "end_time"])
+        demo_path = folder / "demo" / f"MFRADAR_LAMEEAU_5MIN_1KM_{end:%Y%m%d%H%M}.h5"
+        rows.append((str(path), str(demo_path), end))
+        write_radar_file(
+            demo_path,
+            raw[demo_rows, demo_cols],
+            demo,
+            np.datetime64(end),
+            gzip_level=radar.gzip_level,
+            chunk=radar.chunk,
+            corners=corners,
+        )
+    table = pd.DataFrame(rows, columns=["path", "demo_path", "end_time"])
     table["start_time"] = table["end_time"] - pd.Timedelta(minutes=5)
     table["accumulation_minutes"] = 5.0
     table["grid_id"] = GRID.grid_id
     table["grid"] = GRID_JSON
     table["status"] = "ok"
     return table
+
+
+def demo_grid() -> ProjectedGrid:
+    """The radar window the synthetic demo world writes for ``BOX`` (its ``margin_km``)."""
+    return METEOFRANCE_1KM.window_covering(*BOX.boundary(), margin=WorldConfig().margin_km * 1e3)
+
+
+def _demo_window() -> tuple[slice, slice]:
+    """Rows and columns of the mosaic that the demo world's files hold."""
+    demo = demo_grid()
+    r0 = round((GRID.y_max - demo.y_max) / GRID.dy)
+    c0 = round((demo.x_min - GRID.x_min) / GRID.dx)
+    return slice(r0, r0 + demo.ny), slice(c0, c0 + demo.nx)
+
+
+def demo_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The inventory of the demo world's files: same frames, the demo window's grid."""
+    demo = demo_grid()
+    out = table.assign(path=table["demo_path"]).drop(columns="demo_path")
+    out["grid_id"] = demo.grid_id
+    out["grid"] = json.dumps(demo.to_dict())
+    return out
 
 
 def _write_meteofrance(path: Path, raw: np.ndarray, end: dt.datetime) -> None:
@@ -269,7 +320,7 @@ def _manual(files: list[str], ends: list, make_step) -> dict:
         t_read += t2 - t1
         t_regrid.append(t3 - t2)
     total = time.perf_counter() - t0
-    rain, _, _ = sums.compute()
+    rain = sums.compute()[0]
     return {
         "seconds": total,
         "read_s": t_read,
@@ -437,6 +488,135 @@ def _engine(table: pd.DataFrame, cache_dir: str, reader: str, executor: str) -> 
     }
 
 
+def read_raw(path: str, window: tuple[slice, slice] | None, *, chunk_cache: bool) -> np.ndarray:
+    """Read and decompress only: the stored uint16 of ``window`` (or the whole array)."""
+    cache = {} if chunk_cache else {"rdcc_nbytes": 0}
+    with h5py.File(path, "r", **cache) as h5:
+        dset = h5["dataset1/data1/data"]
+        return dset[window] if window is not None else dset[...]
+
+
+def _dataarray_reader(path: str, **kwargs: object) -> xr.DataArray:
+    """:func:`open_radar` behind another name: the engine then takes the DataArray it
+    returns (the path every reader took before the engine read numpy and attrs)."""
+    return open_radar(path, **kwargs)
+
+
+def _end_to_end(table: pd.DataFrame, folder: Path, repeat: int) -> dict:
+    """Colocation end to end against the read floors of the same frames, in one process,
+    interleaved (each repeat runs every step, in rotating order), best of ``repeat``.
+
+    Two layouts of the same frames: the demo world's files (the window of the box plus its
+    margin, the world's deflate level and chunks; ``demo``) and whole 1536 × 1536 mosaics
+    (``mosaic``). ``ours`` is :func:`colocate_radar` as a new user calls it (default
+    configuration and reader, sequential); ``ours[DataArray]`` is the same with the reader
+    returning :func:`open_radar`'s DataArray. The floors use h5py: ``read`` reads and
+    decompresses the box's window (``[cache]``: h5py's default chunk cache, as a new user
+    opens a file; else without it, as the project's reader), ``read+decode`` adds the
+    decoding to float32 mm with NaN; ``whole`` reads the whole file.
+    """
+    demo = demo_table(table)
+    cache_dir = str(folder / "weights")
+    windows = {
+        "demo": weights_for_grid(demo_grid(), cache_dir).window,
+        "mosaic": _window(cache_dir),
+    }
+    files = {"demo": demo["path"].tolist(), "mosaic": table["path"].tolist()}
+    tables = {"demo": demo, "mosaic": table}
+    results: dict[str, np.ndarray] = {}
+
+    def floor(layout: str, *, cache: bool, decode: bool, whole: bool = False):
+        window = None if whole else windows[layout]
+
+        def run() -> None:
+            for path in files[layout]:
+                if decode:
+                    read_decode(path, window, chunk_cache=cache)
+                else:
+                    read_raw(path, window, chunk_cache=cache)
+
+        return run
+
+    def ours(layout: str, reader=None):
+        def run() -> None:
+            with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
+                done = colocate_radar(tables[layout], BOX, cache_dir=cache_dir, reader=reader)
+            name = f"{layout} ours" + ("" if reader is None else "[DataArray]")
+            results[name] = done.dataset["rain"].values
+
+        return run
+
+    steps = {
+        "demo read[cache]": floor("demo", cache=True, decode=False),
+        "demo read": floor("demo", cache=False, decode=False),
+        "demo read+decode": floor("demo", cache=False, decode=True),
+        "demo ours": ours("demo"),
+        "demo ours[DataArray]": ours("demo", _dataarray_reader),
+        "mosaic read": floor("mosaic", cache=False, decode=False),
+        "mosaic whole read+decode": floor("mosaic", cache=False, decode=True, whole=True),
+        "mosaic ours": ours("mosaic"),
+    }
+    names = list(steps)
+    for step in steps.values():  # warm-up: imports, weights in memory
+        step()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeat):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            t0 = time.perf_counter()
+            steps[name]()
+            times[name].append(time.perf_counter() - t0)
+    n = len(table)
+    out: dict = {name: 1e3 * min(t) / n for name, t in times.items()}
+    out["demo identical"] = bool(
+        np.array_equal(results["demo ours"], results["demo ours[DataArray]"], equal_nan=True)
+    )
+    out["demo window"] = [windows["demo"][0].stop - windows["demo"][0].start]
+    out["demo window"].append(windows["demo"][1].stop - windows["demo"][1].start)
+    out["demo file"] = list(demo_grid().shape)
+    out["repeats"] = repeat
+    out["seconds"] = 0.0
+    out["frames"] = n
+    return out
+
+
+def weights_for_grid(grid: ProjectedGrid, cache_dir: str) -> AreaWeights:
+    """The area weights of ``grid`` on the box (cached in ``cache_dir``)."""
+    return AreaWeights.cached(grid, BOX, cache_dir=cache_dir)
+
+
+def report_end_to_end(e2e: dict) -> None:
+    """Print colocation end to end against the read floors (:func:`_end_to_end`)."""
+    rows, cols = e2e["demo window"]
+    print()
+    print(
+        f"end to end in one process, interleaved, best of {e2e['repeats']} "
+        f"({e2e['frames']} frames; demo world's files {e2e['demo file'][0]}x"
+        f"{e2e['demo file'][1]}, box window {rows}x{cols}):"
+    )
+    for name in [k for k in e2e if k.startswith(("demo ", "mosaic ")) and "ms" not in k]:
+        if isinstance(e2e[name], float):
+            print(f"  {name:28s} {e2e[name]:7.2f} ms/frame")
+    ours = e2e["demo ours"]
+    for floor in ("demo read[cache]", "demo read", "demo read+decode"):
+        print(
+            f"ratio: demo world files, colocation end to end / {floor}: "
+            f"{ours / e2e[floor]:.2f}x (goal <= 1.3x the read floor)"
+        )
+    print(
+        f"ratio: demo world files, DataArray reader / lean reader: "
+        f"{e2e['demo ours[DataArray]'] / ours:.2f}x; identical results: {e2e['demo identical']}"
+    )
+    print(
+        "ratio: whole mosaics, colocation end to end (box window) / whole-file read+decode: "
+        f"{e2e['mosaic ours'] / e2e['mosaic whole read+decode']:.2f}x (0.87x before)"
+    )
+    print(
+        "ratio: whole mosaics, colocation end to end / read of the box window: "
+        f"{e2e['mosaic ours'] / e2e['mosaic read']:.2f}x"
+    )
+
+
 def run_method(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
     """Run one method ``repeat`` times in this process; its best timings, peak memory."""
     table = pd.read_parquet(folder / "inventory.parquet").iloc[:n_frames]
@@ -447,6 +627,8 @@ def run_method(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
     # engine a first run on six frames (lazy imports; the process pool's fork server).
     read_decode(files[0])
     AreaWeights.cached(GRID, BOX, cache_dir=cache_dir)
+    if method == "end-to-end":
+        return _end_to_end(table, folder, repeat)
     if method.startswith("ours["):
         reader, executor = method[5:-1].split(",")
         _engine(table.iloc[:6], cache_dir, reader, executor)
@@ -501,15 +683,16 @@ METHODS = [
     "pyproj+bincount",
     "bincount-cached",
     "regrid-steps",
+    "end-to-end",
 ]
 REFERENCE = "ours[lean,sequential]"
 """The rain every other result is compared with (the floor's decoding, then ours)."""
 WINDOWED = ("floor[window]", "floor[window,cache]", "ours[open_radar,", "ours[lean,")
 
 
-def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
+def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int, smoke: bool) -> dict:
     cmd = [sys.executable, __file__, "--method", method, "--dir", str(folder)]
-    cmd += ["--frames", str(n_frames), "--repeat", str(repeat)]
+    cmd += ["--frames", str(n_frames), "--repeat", str(repeat)] + (["--smoke"] if smoke else [])
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{method} failed:\n{done.stderr[-3000:]}")
@@ -543,8 +726,19 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="reuse or keep files here")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--repeat", type=int, default=3, help="runs per method (best kept)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run for the test suite: a 5 x 6-cell box, 6 frames, one repeat, and only "
+        "the engine and the end-to-end comparison",
+    )
     parser.add_argument("--method", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        global BOX
+        BOX = SMOKE_BOX
+        if args.method is None:
+            args.frames, args.repeat = 6, 1
     if args.method:
         out = run_method(args.method, args.dir, args.frames, args.repeat)
         print("RESULT " + json.dumps(out))
@@ -578,13 +772,22 @@ def run_all(args: argparse.Namespace, folder: Path) -> None:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
-    results = {m: _in_subprocess(m, folder, args.frames, args.repeat) for m in METHODS}
+    methods = SMOKE_METHODS if args.smoke else METHODS
+    run = functools.partial(_in_subprocess, folder=folder, repeat=args.repeat, smoke=args.smoke)
+    results = {m: run(m, n_frames=args.frames) for m in methods}
+    if args.smoke:
+        e2e = results.pop("end-to-end")
+        ms = 1e3 * results["ours[open_radar,sequential]"]["seconds"] / args.frames
+        print(f"ours[open_radar,sequential]: {ms:.2f} ms/frame")
+        report_end_to_end(e2e)
+        return
     for again in ("floor", "floor[window]"):
-        results[f"{again} (again)"] = _in_subprocess(again, folder, args.frames, args.repeat)
+        results[f"{again} (again)"] = run(again, n_frames=args.frames)
     quarter = max(12, args.frames // 4)
-    results[f"ours[open_radar,sequential] {quarter} frames"] = _in_subprocess(
-        "ours[open_radar,sequential]", folder, quarter, args.repeat
+    results[f"ours[open_radar,sequential] {quarter} frames"] = run(
+        "ours[open_radar,sequential]", n_frames=quarter
     )
+    e2e = results.pop("end-to-end")
     for r in results.values():
         r["ms_per_frame"] = 1e3 * r["seconds"] / r["frames"]
     floors = {
@@ -592,8 +795,9 @@ def run_all(args: argparse.Namespace, folder: Path) -> None:
         for name in ("floor", "floor[window]")
     }
     report(results, folder, args.frames, floors)
+    report_end_to_end(e2e)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2, default=str))
+        args.json.write_text(json.dumps({**results, "end-to-end": e2e}, indent=2, default=str))
 
 
 def _floor_of(name: str, floors: dict[str, float]) -> float:

@@ -19,6 +19,9 @@ Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_imerg_read.py [--n-files 48]
         [--engine h5netcdf|netcdf4] [--dir DIR]
+
+``--smoke`` (the test suite's run): one nearly dry file, written with deflate level 1, one run
+per reader.
 """
 
 from __future__ import annotations
@@ -56,14 +59,14 @@ _LAYOUT = (
 )
 
 
-def _global_fields(seed: int) -> dict[str, np.ndarray]:
+def _global_fields(seed: int, wet_fraction: float = 0.1) -> dict[str, np.ndarray]:
     """Plausible global (lon, lat) fields: mostly dry, 0.01 mm/h resolution like PPS."""
     rng = np.random.default_rng(seed)
     shape = (3600, 1800)
     lat = -89.95 + 0.1 * np.arange(1800)
-    wet = rng.random(shape, dtype=np.float32) < 0.1
+    wet = rng.random(shape, dtype=np.float32) < wet_fraction
     rain = np.where(wet, np.round(rng.lognormal(0.0, 1.0, shape).astype(np.float32), 2), 0)
-    source = np.where(rng.random(shape) < 0.2, rng.choice([3, 5, 7, 9, 11], shape), 0)
+    source = np.where(rng.random(shape) < 2 * wet_fraction, rng.choice([3, 5, 7, 9, 11], shape), 0)
     minutes = np.where(source > 0, rng.integers(0, 30, shape), _FILL_I)
     no_ir = np.abs(lat)[None, :] > 60
     fields = {
@@ -82,9 +85,11 @@ def _global_fields(seed: int) -> dict[str, np.ndarray]:
     return fields
 
 
-def write_files(folder: Path, n_files: int, *, seed: int = 0) -> list[Path]:
+def write_files(
+    folder: Path, n_files: int, *, seed: int = 0, gzip_level: int = 4, wet_fraction: float = 0.1
+) -> list[Path]:
     """N global V07B Final files, consecutive half hours from 2018-01-01 00:00."""
-    fields = _global_fields(seed)
+    fields = _global_fields(seed, wet_fraction)
     paths = []
     epoch = dt.datetime(1980, 1, 6)
     for k in range(n_files):
@@ -125,7 +130,7 @@ def write_files(folder: Path, n_files: int, *, seed: int = 0) -> list[Path]:
                     data=values,
                     chunks=_CHUNKS,
                     compression="gzip",
-                    compression_opts=4,
+                    compression_opts=gzip_level,
                     fillvalue=fill,
                 )
                 d.attrs["DimensionNames"] = np.bytes_("time,lon,lat")
@@ -228,8 +233,11 @@ def main() -> None:
     parser.add_argument("--engine", default="h5netcdf", choices=["h5netcdf", "netcdf4"])
     parser.add_argument("--dir", type=Path, help="reuse/keep files in this folder")
     parser.add_argument("--repeat", type=int, default=3, help="runs per reader (best kept)")
+    parser.add_argument("--smoke", action="store_true", help="one file, one run (test suite)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smoke:
+        args.n_files, args.repeat = 1, 1
     if args.worker:
         print(json.dumps(_worker(args.worker, args.dir, args.engine)))
         return
@@ -242,7 +250,10 @@ def main() -> None:
             for p in existing:
                 p.unlink()
             t0 = time.perf_counter()
-            write_files(folder, args.n_files)
+            if args.smoke:  # nearly dry fields, fast deflate: written in seconds
+                write_files(folder, args.n_files, gzip_level=1, wet_fraction=0.002)
+            else:
+                write_files(folder, args.n_files)
             print(f"wrote {args.n_files} global V07 files in {time.perf_counter() - t0:.1f} s")
         size = sum(p.stat().st_size for p in folder.glob("*.HDF5")) / args.n_files / 2**20
         print(f"files: 3600 x 1800, 10 variables, gzip, chunks {_CHUNKS}, {size:.1f} MiB each")
