@@ -53,6 +53,7 @@ def test_bench_colocation_smoke(tmp_path: Path) -> None:
     ):
         assert _ratio(out, label.rstrip(":")) > 0
     assert "identical results: True" in out
+    assert re.search(r"ours-step: [0-9.]+ ms/frame", out)  # the manual loops' half-hour sums
     assert "demo world's files 122x113, box window 58x49" in out  # the demo world's layout
     assert list(tmp_path.iterdir()) == []  # its files were written to a temporary folder
 
