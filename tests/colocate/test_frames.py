@@ -108,10 +108,10 @@ def test_a_single_snapshot_without_a_window_needs_the_parameter() -> None:
 
 
 def test_frame_times_are_window_ends_or_nominal_times() -> None:
-    first, last = inventory_frame_times(ODYSSEY, RATE)
+    first, last = inventory_frame_times(ODYSSEY, FrameModel(RATE, 15))
     np.testing.assert_array_equal(first, ODYSSEY["nominal_time"].to_numpy())
     np.testing.assert_array_equal(last, first)
-    first, last = inventory_frame_times(METEOFRANCE, ACCUMULATION)
+    first, last = inventory_frame_times(METEOFRANCE, FrameModel(ACCUMULATION, 5))
     np.testing.assert_array_equal(first, METEOFRANCE["end_time"].to_numpy())
     np.testing.assert_array_equal(last, first)
     end = np.datetime64("2018-08-24T18:05", "ns")

@@ -199,3 +199,22 @@ def test_a_multi_frame_archive_does_not_depend_on_the_block_size(tmp_path, serie
     np.testing.assert_allclose(runs[2].dataset.rain[1].values, 12 * 0.55, rtol=1e-6)  # k 3..8
     for run in runs[:2]:
         xr.testing.assert_identical(run.dataset, runs[2].dataset)
+
+
+@pytest.mark.parametrize("block_half_hours", [1, 48])
+def test_an_inventory_without_nominal_times_is_reported_not_silently_wrong(
+    tmp_path, box, block_half_hours
+):
+    """ODYSSEY files listed by end time only (17:50-18:05 → 18:05): the files say 18:00."""
+    inventory = inventory_of(write_series(tmp_path, box, "odyssey")).drop(
+        columns=["nominal_time", "frame_minutes"]
+    )
+    result = colocate_radar(
+        inventory,
+        box,
+        cache_dir=tmp_path / "weights",
+        config=ColocationConfig(block_half_hours=block_half_hours),
+    )
+    assert {b.path for b in result.bad_frames} == set(inventory["path"])
+    assert all("the inventory says" in b.error for b in result.bad_frames)
+    assert {b.reason for b in result.bad_frames} == {"inconsistent"}

@@ -95,12 +95,15 @@ class RadarFile:
         grid_id: Grid id per the inventory (``None``: not checked).
         grid: The file's grid per the inventory (:meth:`ProjectedGrid.to_dict` as JSON;
             ``None``: unknown). With it, only the window of the box is read.
+        frame_time: Time of its (first) frame per the inventory, by which it is paired (a
+            rate's nominal time); ``None``: not checked.
     """
 
     path: str
     end_time: np.datetime64
     grid_id: str | None = None
     grid: str | None = None
+    frame_time: np.datetime64 | None = None
 
 
 @dataclass(frozen=True)
@@ -416,6 +419,11 @@ class _Frames:
                 raise ValueError(f"the frame ends at {ends[0]}, the inventory says {file.end_time}")
             frames = frames[None]
         when = frame_times(da.attrs, ends, model.kind)
+        if file.frame_time is not None and when.min() != file.frame_time:
+            raise ValueError(  # it would be planned into the wrong blocks
+                f"the frame's time is {when.min()}, the inventory says {file.frame_time} "
+                "(rate snapshots are paired by their nominal time: rebuild the inventory)"
+            )
         model.check_times(when)
         pairs = model.pair(when, config.lag_minutes)
         k = (pairs.half_hour - task.times[0]) // HALF_HOUR

@@ -129,7 +129,8 @@ def _frames_table(
             f"colocation.engine.lag_minutes must be a multiple of the radar frame length "
             f"({model.describe()}), got {config.lag_minutes}"
         )
-    first, last = inventory_frame_times(table, model.kind)
+    first, last = inventory_frame_times(table, model)
+    table["frame_time"] = first
     table["first_half_hour"], table["last_half_hour"] = model.span(first, last, config.lag_minutes)
     table = table.sort_values(["end_time", "path"], kind="stable").reset_index(drop=True)
     return table, model
@@ -164,11 +165,18 @@ def _plan(
     """The time blocks (``block_half_hours`` consecutive half hours) and their files."""
     paths = table["path"].astype(str).to_numpy()
     ends = table["end_time"].to_numpy()
+    frame_times = table["frame_time"].to_numpy()
     grid_ids = _strings(table, "grid_id")
     grids = _strings(table, "grid")
     for block, rows in _block_rows(table, times, config.block_half_hours):
         files = tuple(
-            RadarFile(path=paths[r], end_time=ends[r], grid_id=grid_ids[r], grid=grids[r])
+            RadarFile(
+                path=paths[r],
+                end_time=ends[r],
+                grid_id=grid_ids[r],
+                grid=grids[r],
+                frame_time=frame_times[r],
+            )
             for r in rows
         )
         yield BlockTask(

@@ -142,28 +142,33 @@ def kind_of_units(units: str) -> str:
         ) from None
 
 
-def inventory_frame_times(inventory: pd.DataFrame, kind: str) -> tuple[np.ndarray, np.ndarray]:
+def _rate_times(inventory: pd.DataFrame) -> np.ndarray:
+    """Each row's ``nominal_time``, or its ``end_time`` where the inventory has none."""
+    end = as_utc_naive(inventory["end_time"])
+    if "nominal_time" not in inventory.columns:
+        return end
+    nominal = as_utc_naive(inventory["nominal_time"])
+    return np.where(np.isnat(nominal), end, nominal)
+
+
+def inventory_frame_times(
+    inventory: pd.DataFrame, model: FrameModel
+) -> tuple[np.ndarray, np.ndarray]:
     """Time of the first and of the last frame of each inventory row (``datetime64[ns]``).
 
     An accumulation's time is the end of its window: the last is ``end_time``, the first
-    ``start_time`` + its length (multi-frame files), capped at ``end_time``. A rate's time
-    is its ``nominal_time``, or ``end_time`` where the inventory has none.
+    ``start_time`` + the frame length (multi-frame files), capped at ``end_time``. A rate's
+    time is its ``nominal_time``, or ``end_time`` where the inventory has none.
     """
-    end = as_utc_naive(inventory["end_time"])
-    if kind == RATE:
-        if "nominal_time" not in inventory.columns:
-            return end, end
-        nominal = as_utc_naive(inventory["nominal_time"])
-        when = np.where(np.isnat(nominal), end, nominal)
+    if model.kind == RATE:
+        when = _rate_times(inventory)
         return when, when
-    first = end
-    if "start_time" in inventory.columns and "accumulation_minutes" in inventory.columns:
-        start = as_utc_naive(inventory["start_time"])
-        minutes = pd.to_numeric(inventory["accumulation_minutes"], errors="coerce").to_numpy()
-        known = ~np.isnat(start) & np.isfinite(minutes)
-        length = (np.where(known, minutes, 0.0) * 60e9).astype("timedelta64[ns]")
-        first = np.where(known, np.minimum(start + length, end), end)
-    return first, end
+    end = as_utc_naive(inventory["end_time"])
+    if "start_time" not in inventory.columns:
+        return end, end
+    start = as_utc_naive(inventory["start_time"])
+    first = np.minimum(start + np.timedelta64(model.minutes, "m"), end)
+    return np.where(np.isnat(start), end, first), end
 
 
 def _whole_minutes(value: float, what: str) -> int:
@@ -251,8 +256,7 @@ def _derived_minutes(usable: pd.DataFrame, kind: str) -> int:
                 "accumulation length cannot be told; set ingestion.radar_frame_minutes"
             )
         return _whole_minutes(found, "the radar accumulation")
-    first, _ = inventory_frame_times(usable, RATE)
-    times = np.unique(first)
+    times = np.unique(_rate_times(usable))
     spacing = np.diff(times) / np.timedelta64(1, "m")
     found = _most_common(spacing) if len(spacing) else None
     if found is None and window is not None:
