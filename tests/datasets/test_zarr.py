@@ -95,6 +95,12 @@ def test_dataarray_round_trip(tmp_path: Path) -> None:
     loaded = ds.load()
     assert isinstance(loaded, xr.DataArray)
     xr.testing.assert_identical(loaded.load(), da)
+    in_blocks = XarrayZarrDataset(filepath=str(tmp_path / "blocks.zarr"))
+    in_blocks.save(da.isel(time=slice(i, i + 30)) for i in range(0, 100, 30))
+    xr.testing.assert_identical(in_blocks.load().load(), da)
+    lazy = XarrayZarrDataset(filepath=str(tmp_path / "lazy.zarr"))
+    lazy.save(da.chunk({"time": 10}))
+    xr.testing.assert_identical(lazy.load().load(), da)
 
 
 def test_blocks_equal_the_whole_and_dask_input_is_written(tmp_path: Path) -> None:
@@ -303,3 +309,26 @@ def test_store_layout_from_dict_rejects_unknown_keys() -> None:
     assert StoreLayout.from_dict(None) == StoreLayout()
     with pytest.raises(ValueError, match="time_shards"):
         StoreLayout.from_dict({"time_shards": 4})
+
+
+def _cube_blocks(cube: xr.Dataset) -> Iterator[xr.Dataset]:
+    return time_blocks(cube, 30)  # a plain function returning a generator
+
+
+def test_node_returning_blocks_writes_one_version(tmp_path: Path) -> None:
+    from kedro.io import MemoryDataset
+    from kedro.pipeline import Pipeline, node
+    from kedro.runner import SequentialRunner
+
+    catalog = DataCatalog(
+        {
+            "cube": MemoryDataset(_cube()),
+            "store": XarrayZarrDataset(
+                filepath=str(tmp_path / "store.zarr"), version=Version(None, None)
+            ),
+        }
+    )
+    pipeline = Pipeline([node(_cube_blocks, "cube", "store", name="write_blocks")])
+    SequentialRunner().run(pipeline, catalog)
+    assert len(list((tmp_path / "store.zarr").glob("*/store.zarr/zarr.json"))) == 1
+    xr.testing.assert_identical(catalog.load("store").load(), _cube())

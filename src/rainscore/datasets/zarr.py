@@ -144,7 +144,7 @@ class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.Data
         if isinstance(data, xr.DataArray):
             if data.name is None:
                 raise DatasetError(f"{self}: a DataArray needs a name to be saved")
-            data = [data]
+            data = _marked(data)
         elif not isinstance(data, xr.Dataset | Iterable) or isinstance(data, str | bytes):
             raise DatasetError(
                 f"{self}: expected an xarray Dataset, DataArray or an iterable of them, "
@@ -229,11 +229,16 @@ def _marking_dataarrays(
         if isinstance(block, xr.DataArray):
             if block.name is None:
                 raise ValueError("a DataArray block needs a name to be saved")
-            ds = block.to_dataset()
-            ds.attrs = {**block.attrs, _DATAARRAY_ATTR: str(block.name)}
-            yield ds
+            yield _marked(block)
         else:
             yield block
+
+
+def _marked(da: xr.DataArray) -> xr.Dataset:
+    """``da`` as a dataset that records its name, so that it loads back as a DataArray."""
+    ds = da.to_dataset()
+    ds.attrs = {**da.attrs, _DATAARRAY_ATTR: str(da.name)}
+    return ds
 
 
 def _replace_folder(tmp: Path, path: Path) -> None:
