@@ -100,7 +100,7 @@ def _summed_area_table(stack: np.ndarray, pad: int, dtype: np.dtype) -> np.ndarr
     width = nx + 2 * pad + 1
     width += -width % lanes
     table = np.zeros((n_fields, n, ny + 2 * pad + 1, width), dtype=dtype)
-    table[:, :, top : top + ny, top : top + nx] = stack
+    table[:, :, top : top + ny, top : top + nx] = stack.view(np.uint8)
     words = table.view("<u8")[:, :, top : top + ny]
     bits = 8 * dtype.itemsize
     ones = np.uint64(sum(1 << (bits * lane) for lane in range(lanes)))
@@ -187,6 +187,11 @@ _FIELDS_PER_BLOCK = 88
 the default 5 thresholds (11 fields a map), about 1 MB of tables and counts; more maps when
 there are fewer thresholds. Enough to amortise the per-row loop, small enough to stay in
 cache."""
+
+
+_FRACTION_BYTES = 256 * 1024
+"""Bytes of float work (fractions, their inverse denominators, validity) per group of maps:
+a group's fractions are computed and summed while they are in the core's cache."""
 
 
 def fss_arrays(
@@ -297,23 +302,29 @@ def _neighbourhood_sums(
     flat = counts.reshape(n_fields, m, -1)
     # Valid data cells (1.0) in the layout of the counts (columns past nx are not data), and
     # 1.0 where not valid, so that valid / (count + invalid) is 1 / count or 0 with no test.
-    valid = np.zeros((m, ny, width))
-    valid[..., :nx] = stack[-1]
-    valid = valid.reshape(m, -1)
+    valid_cells = np.zeros((m, ny, width), dtype=np.uint8)
+    valid_cells[..., :nx] = stack[-1].view(np.uint8)
+    valid = valid_cells.reshape(m, -1).astype(np.float64)
     invalid = 1.0 - valid
-    inverse = np.empty((m, ny * width))
-    fractions = np.empty((n_fields - 1, m, ny * width))
+    # The fractions are made and summed a few maps at a time, so that they stay in cache.
+    group = max(1, _FRACTION_BYTES // ((n_fields + 2) * ny * width * 8))
+    inverse = np.empty((min(group, m), ny * width))
+    fractions = np.empty((n_fields - 1, min(group, m), ny * width))
     sum_fo = np.empty((m, n_thr, windows.size))
     sum_squares = np.empty((m, n_thr, windows.size))
     for j, w in enumerate(windows):
         _window_counts(table, int(w) // 2, pad, ny, rows, counts)
-        np.add(flat[-1], invalid, out=inverse)
-        np.divide(valid, inverse, out=inverse)
-        np.copyto(fractions, flat[:-1], casting="unsafe")
-        fractions *= inverse
-        sum_fo[:, :, j] = np.vecdot(fractions[:n_thr], fractions[n_thr:]).T
-        squares = np.vecdot(fractions, fractions)
-        sum_squares[:, :, j] = (squares[:n_thr] + squares[n_thr:]).T
+        for start in range(0, m, group):
+            maps = slice(start, min(start + group, m))
+            size = maps.stop - start
+            inv, frac = inverse[:size], fractions[:, :size]
+            np.add(flat[-1, maps], invalid[maps], out=inv)
+            np.divide(valid[maps], inv, out=inv)
+            np.copyto(frac, flat[:-1, maps], casting="unsafe")
+            frac *= inv
+            sum_fo[maps, :, j] = np.vecdot(frac[:n_thr], frac[n_thr:]).T
+            squares = np.vecdot(frac, frac)
+            sum_squares[maps, :, j] = (squares[:n_thr] + squares[n_thr:]).T
     return sum_fo, sum_squares
 
 
