@@ -18,7 +18,8 @@ maps/s). Every path's maps are checked against the in-memory array first.
 Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_random_reads.py [--maps 2880]
-        [--seconds 3] [--layouts 1/48 1/none 8/48] [--dir DIR] [--smoke]
+        [--seconds 3] [--layouts 1/48 1/none 8/48 1/48/zstd] [--no-netcdf] [--dir DIR]
+        [--smoke]
 """
 
 from __future__ import annotations
@@ -116,8 +117,13 @@ def _machine() -> str:
 
 def _store_rows(path: Path, spec: str, reference, order, seconds) -> list[dict]:
     """Build the store of layout ``spec`` at ``path``; a row per read path."""
-    chunk, shard = spec.split("/")
-    layout = {"time_chunk": int(chunk), "time_shard": None if shard == "none" else int(shard)}
+    chunk, shard, *codec = spec.split("/")
+    compressor = codec[0] if codec else "lz4"
+    layout = {
+        "time_chunk": int(chunk),
+        "time_shard": None if shard == "none" else int(shard),
+        "compressor": None if compressor == "none" else compressor,
+    }
     start = time.perf_counter()
     XarrayZarrDataset(filepath=str(path), layout=layout).save(synthetic_blocks(order.size))
     write_s = time.perf_counter() - start
@@ -152,7 +158,9 @@ def _netcdf_row(store: Path, nc: Path, reference, order, seconds) -> dict:
     return {"store": f"netCDF export ({chunks[0]} steps a chunk)", "path": "h5py", "rate": rate}
 
 
-def run(n_maps: int, seconds: float, layouts: list[str], folder: Path) -> list[dict]:
+def run(
+    n_maps: int, seconds: float, layouts: list[str], folder: Path, netcdf: bool = True
+) -> list[dict]:
     """Build the stores, time every read path; the rows of the result table."""
     reference = np.stack(
         [np.concatenate([b[c].values for b in synthetic_blocks(n_maps)]) for c in CHANNELS]
@@ -170,8 +178,9 @@ def run(n_maps: int, seconds: float, layouts: list[str], folder: Path) -> list[d
     for spec in layouts:
         path = folder / f"inputs_{spec.replace('/', '_')}.zarr"
         rows += _store_rows(path, spec, reference, order, seconds)
-    first = folder / f"inputs_{layouts[0].replace('/', '_')}.zarr"
-    rows.append(_netcdf_row(first, folder / "inputs.nc", reference, order, seconds))
+    if netcdf:
+        first = folder / f"inputs_{layouts[0].replace('/', '_')}.zarr"
+        rows.append(_netcdf_row(first, folder / "inputs.nc", reference, order, seconds))
     return rows
 
 
@@ -183,8 +192,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--layouts",
         nargs="+",
-        default=["1/48", "1/none", "8/48"],
-        help="time_chunk/time_shard of each store (none: unsharded)",
+        default=["1/48", "1/none", "8/48", "1/48/zstd"],
+        help="time_chunk/time_shard[/compressor] of each store (shard none: unsharded; "
+        "compressor lz4 (default), zstd or none)",
+    )
+    parser.add_argument(
+        "--netcdf",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also read the netCDF export of the first store",
     )
     parser.add_argument("--dir", type=Path, default=None, help="where to build (default: tmp)")
     parser.add_argument("--smoke", action="store_true", help="at most 100 maps, a few reads")
@@ -192,7 +208,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.smoke:
         args.maps, args.seconds = min(args.maps, 100), 0.05
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        rows = run(args.maps, args.seconds, args.layouts, Path(tmp))
+        rows = run(args.maps, args.seconds, args.layouts, Path(tmp), args.netcdf)
     print(f"Random reads of {len(CHANNELS)} channels × {SHAPE[0]} × {SHAPE[1]} float32 maps,")
     print(f"{args.maps} time steps, shuffled, one process; {_machine()}")
     print(f"goal {GOAL:.0f} maps/s; per CPU second: the process's own CPU time (a shared machine)")
