@@ -39,6 +39,7 @@ from rainscore.colocate.pairing import ACCUMULATION, HALF_HOUR
 from rainscore.grids.imerg import Box
 from rainscore.grids.projected import ProjectedGrid
 from rainscore.grids.regrid import AreaWeights, Regridder, weights_key
+from rainscore.units import ACCUMULATION_UNITS, RATE_UNITS
 
 logger = logging.getLogger(__name__)
 
@@ -244,11 +245,11 @@ def rate_factor(attrs: dict, frames: FrameModel) -> float:
             accumulation other than the series' frame length.
     """
     units = attrs.get("units")
-    if units not in ("mm", "mm/h"):
+    if units not in (ACCUMULATION_UNITS, RATE_UNITS):
         raise ValueError(f"units {units!r} are neither 'mm' (with accumulation_minutes) nor 'mm/h'")
-    if (units == "mm") != (frames.kind == ACCUMULATION):
+    if (units == ACCUMULATION_UNITS) != (frames.kind == ACCUMULATION):
         raise ValueError(f"a frame in {units} in a series of {frames.describe()}")
-    if units == "mm/h":
+    if units == RATE_UNITS:
         return 1.0
     minutes = float(attrs.get("accumulation_minutes", np.nan))
     if minutes != frames.minutes:

@@ -36,9 +36,10 @@ from rainscore.colocate.pairing import (
     on_frame_lattice,
     pair_frames,
 )
+from rainscore.units import ACCUMULATION_UNITS, RATE_UNITS
 
 #: Units of a frame's values, by kind (as :func:`rainscore.io.open_radar` returns them).
-KIND_OF_UNITS = {"mm": ACCUMULATION, "mm/h": RATE}
+KIND_OF_UNITS = {ACCUMULATION_UNITS: ACCUMULATION, RATE_UNITS: RATE}
 
 
 @dataclass(frozen=True)

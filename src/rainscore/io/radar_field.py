@@ -20,10 +20,7 @@ import xarray as xr
 
 from rainscore.grids import ProjectedGrid
 from rainscore.io.errors import ReaderError
-
-#: Output units by kind of quantity.
-ACCUMULATION_UNITS = "mm"
-RATE_UNITS = "mm/h"
+from rainscore.units import ACCUMULATION_UNITS, RATE_UNITS  # output units by kind
 
 _STAMP_RE = re.compile(r"(?<!\d)(\d{14}|\d{12})(?!\d)")
 

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.grids.imerg import COORD_DECIMALS, IMERG_RES, Box
+from rainscore.units import RATE_UNITS
 
 GRID_DIMS = ("time", "lat", "lon")
 #: Names of the checks :func:`find_alignment_failures` runs (for the report's checklist).
@@ -42,7 +43,6 @@ ALIGNMENT_CHECKS = (
     "units_equal",
     "dims_equal",
 )
-RATE_UNITS = "mm/h"
 _MAX_SHOWN = 5
 
 
