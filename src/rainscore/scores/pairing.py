@@ -11,7 +11,6 @@ sums over a map can be taken without ``nan*`` functions, and every score reads `
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -106,7 +105,7 @@ class PairedFields:
         self,
         results: Mapping[str, np.ndarray],
         *,
-        extra_coords: Mapping[str, tuple[np.ndarray, str]] | None = None,
+        extra_coords: Mapping[str, xr.Variable] | None = None,
         attrs: Mapping[str, Mapping[str, object]] | None = None,
         dataset_attrs: Mapping[str, object] | None = None,
     ) -> xr.Dataset:
@@ -122,8 +121,7 @@ class PairedFields:
 
         Args:
             results: Arrays whose first axis runs over the stacked maps, by variable name.
-            extra_coords: Values and units of the 1-D coordinates of the trailing axes, by
-                dimension (e.g. ``{"threshold": (thresholds, "mm/h")}``).
+            extra_coords: 1-D coordinates of the trailing axes (e.g. ``threshold``).
             attrs: Attributes of each result, by name (copied; none if absent).
             dataset_attrs: Attributes of the Dataset (copied).
 
@@ -134,10 +132,10 @@ class PairedFields:
             name: var.copy(deep=False) for name, var in self.map_coords.items()
         }
         indexes: dict[Hashable, xr.Index] = dict(self.map_indexes)
-        for dim, (values, units) in (extra_coords or {}).items():
-            index, coord = _dimension_coordinate(dim, tuple(values.tolist()), units)
+        for dim, coord in (extra_coords or {}).items():
+            index = PandasIndex.from_variables({dim: coord}, options={})
             indexes[dim] = index
-            variables[dim] = coord.copy(deep=False)
+            variables.update(index.create_variables({dim: coord}))
         coord_names = set(variables)
         extra_dims = tuple(extra_coords or {})
         attrs = attrs or {}
@@ -146,26 +144,10 @@ class PairedFields:
                 self.map_dims + extra_dims[: values.ndim - 1],
                 values.reshape(self.map_shape + values.shape[1:]),
                 dict(attrs.get(name) or {}),
-                fastpath=True,
             )
         return xr.Dataset._construct_direct(
             variables, coord_names, attrs=dict(dataset_attrs or {}), indexes=indexes
         )
-
-
-@functools.lru_cache(maxsize=64)
-def _dimension_coordinate(
-    dim: str, values: tuple[float, ...], units: str
-) -> tuple[PandasIndex, xr.Variable]:
-    """The index and coordinate variable of a dimension of results (thresholds, windows).
-
-    Cached: score calls label their results with the same few thresholds and windows, and
-    building a pandas index costs more than scoring a small map. Indexes are immutable and
-    :meth:`PairedFields.to_dataset` hands out shallow copies of the variable.
-    """
-    coord = xr.Variable(dim, np.asarray(values), {"units": units})
-    index = PandasIndex.from_variables({dim: coord}, options={})
-    return index, index.create_variables({dim: coord})[dim]
 
 
 def _check_units(da: xr.DataArray, name: str) -> None:
@@ -188,22 +170,11 @@ def _surely_aligned(da: xr.DataArray, other: xr.DataArray) -> bool:
         return False
     mine, theirs = da.xindexes, other.xindexes
     shared = {name for name, var in mine.variables.items() if set(var.dims) <= set(other.dims)}
-    return shared == set(theirs) and all(_same_index(mine[name], theirs[name]) for name in shared)
-
-
-def _same_index(a: xr.Index, b: xr.Index) -> bool:
-    """``a.equals(b)``, with plain numpy labels compared by numpy (a fraction of the cost)."""
-    if a is b:
-        return True
-    if type(a) is not type(b):
-        return False
-    if type(a) is PandasIndex and isinstance(a.index.dtype, np.dtype):
-        return (
-            a.dim == b.dim
-            and a.index.dtype == b.index.dtype
-            and np.array_equal(a.index.to_numpy(), b.index.to_numpy())
-        ) or a.equals(b)
-    return a.equals(b)
+    return shared == set(theirs) and all(
+        type(mine[name]) is type(theirs[name])
+        and (mine[name] is theirs[name] or mine[name].equals(theirs[name]))
+        for name in shared
+    )
 
 
 def _check_aligned(da: xr.DataArray, other: xr.DataArray, what: str) -> None:
