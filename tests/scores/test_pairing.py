@@ -79,7 +79,7 @@ def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays() -> N
     fc = fc.assign_coords(run=("time", [1, 2, 3]), source="imerg")
     fc.time.attrs["long_name"] = "time"
     pair = pair_fields(fc, obs)
-    thresholds = xr.Variable("threshold", np.array([0.5, 1.0]), {"units": "mm/h"})
+    thresholds = np.array([0.5, 1.0])
     results = {
         "score": np.arange(6.0).reshape(3, 2),
         "count": np.array([1, 2, 3]),
@@ -87,7 +87,10 @@ def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays() -> N
     }
     attrs = {"score": {"units": "1"}}
     ds = pair.to_dataset(
-        results, extra_coords={"threshold": thresholds}, attrs=attrs, dataset_attrs={"a": 1}
+        results,
+        extra_coords={"threshold": (thresholds, "mm/h")},
+        attrs=attrs,
+        dataset_attrs={"a": 1},
     )
     coords = {name: fc.coords[name] for name in ("time", "run", "source")}
     expected = xr.Dataset(
@@ -95,7 +98,7 @@ def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays() -> N
             "score": xr.DataArray(
                 results["score"],
                 dims=("time", "threshold"),
-                coords={**coords, "threshold": thresholds},
+                coords={**coords, "threshold": ("threshold", thresholds, {"units": "mm/h"})},
                 attrs=attrs["score"],
             ),
             "count": xr.DataArray(results["count"], dims="time", coords=coords),
@@ -108,7 +111,10 @@ def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays() -> N
     assert list(ds.variables) == list(expected.variables)
     assert ds.time.attrs == {"long_name": "time"} and ds.time.attrs is not fc.time.attrs
     ds["score"].attrs["units"] = "changed"
+    ds["threshold"].attrs["units"] = "changed"
     assert attrs["score"] == {"units": "1"}
+    again = pair.to_dataset(results, extra_coords={"threshold": (thresholds, "mm/h")})
+    assert again["threshold"].attrs == {"units": "mm/h"}  # the cached coordinate is intact
 
 
 def test_all_valid_fields_are_read_only_views_and_never_copied() -> None:

@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from rainscore.scores.pairing import SPATIAL_DIMS, PairedFields, pair_fields
+from rainscore.scores.pairing import (
+    SPATIAL_DIMS,
+    PairedFields,
+    assemble_dataset,
+    dimension_coordinate,
+    pair_fields,
+)
 from rainscore.scores.wetness import Dryness, dryness
 
 __all__ = [
@@ -249,7 +255,7 @@ def _to_dataset(
     wet_threshold: float,
     min_wet_fraction: float,
 ) -> xr.Dataset:
-    coords = {"threshold": xr.Variable("threshold", thr, {"units": "mm/h"})}
+    coords = {"threshold": (thr, "mm/h")}
     attrs = dict(CATEGORICAL_SCORES)
     attrs.update({c: {"long_name": f"number of {c.replace('_', ' ')}"} for c in CONTINGENCY_COUNTS})
     return pair.to_dataset(
@@ -334,8 +340,10 @@ class ContingencyAccumulator:
             Dataset with dim ``threshold``: the four counts and the six scores.
         """
         scores = scores_from_counts(*(self.counts[c] for c in CONTINGENCY_COUNTS))
-        data = {**self.counts, **scores}
-        return xr.Dataset(
-            {k: ("threshold", v) for k, v in data.items()},
-            coords={"threshold": ("threshold", np.asarray(self.thresholds), {"units": "mm/h"})},
-        )
+        variables: dict[Hashable, xr.Variable] = {
+            name: xr.Variable("threshold", values.copy(), fastpath=True)
+            for name, values in {**self.counts, **scores}.items()
+        }
+        index, coord = dimension_coordinate("threshold", self.thresholds, "mm/h")
+        variables["threshold"] = coord.copy(deep=False)
+        return assemble_dataset(variables, {"threshold"}, {"threshold": index})

@@ -399,10 +399,7 @@ def fss_dataset(
     Returns:
         The labelled Dataset (see :func:`fss`).
     """
-    coords = {
-        "threshold": xr.Variable("threshold", thresholds, {"units": "mm/h"}),
-        "window": xr.Variable("window", windows, {"units": "grid cells"}),
-    }
+    coords = {"threshold": (thresholds, "mm/h"), "window": (windows, "grid cells")}
     attrs = {
         "fss": {"long_name": "fractions skill score", "units": "1"},
         "fss_uniform": {"long_name": "useful-skill FSS 0.5 + base_rate / 2", "units": "1"},
