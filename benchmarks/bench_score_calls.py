@@ -152,8 +152,9 @@ def cases(fc: np.ndarray, obs: np.ndarray, sizes: tuple[int, ...]) -> list[Case]
 
             return run
 
-        def family(name: str, **options: object) -> ScoreConfig:
-            return ScoreConfig(families=(name,), **options)
+        def table(name: str, a=(forecast, observed), **options: object) -> Callable[[], object]:
+            config = ScoreConfig(families=(name,), **options)  # built once, outside the timing
+            return lambda: score_maps(*a, config=config)
 
         fc_obs = (forecast, observed)
         out += [
@@ -211,28 +212,28 @@ def cases(fc: np.ndarray, obs: np.ndarray, sizes: tuple[int, ...]) -> list[Case]
                 "score_maps",
                 "fss t=1.0, w=5",
                 n,
-                lambda a=fc_obs: score_maps(*a, config=family("fss", **small)),
+                table("fss", **small),
                 each(ref["fss"], thresholds=(1.0,), windows=(5,)),
             ),
             Case(
                 "score_maps",
                 "categorical t=1.0",
                 n,
-                lambda a=fc_obs: score_maps(*a, config=family("categorical", thresholds=(1.0,))),
+                table("categorical", thresholds=(1.0,)),
                 each(ref["categorical"], thresholds=(1.0,)),
             ),
             Case(
                 "score_maps",
                 "continuous",
                 n,
-                lambda a=fc_obs: score_maps(*a, config=family("continuous")),
+                table("continuous"),
                 each(ref["continuous"]),
             ),
             Case(
                 "score_maps",
                 "sal",
                 n,
-                lambda a=fc_obs: score_maps(*a, config=family("sal")),
+                table("sal"),
                 each(ref["sal"]),
             ),
         ]

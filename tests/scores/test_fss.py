@@ -7,7 +7,11 @@ import pytest
 import xarray as xr
 
 from rainscore.scores import fss
-from rainscore.scores.neighbourhood import _count_dtype, neighbourhood_fractions
+from rainscore.scores.neighbourhood import (
+    _count_dtype,
+    _summed_area_table,
+    neighbourhood_fractions,
+)
 
 from .conftest import as_maps, rain_arrays
 
@@ -197,3 +201,16 @@ def test_unscored_maps_do_not_change_the_scored_ones() -> None:
     assert together["both_dry"].values[[2, 5]].all() and together["too_dry"].values[7]
     assert np.isnan(together["fss"].values[[2, 5, 7]]).all()
     assert np.isfinite(together["fss"].values[[0, 1, 3], 0]).all()
+
+
+@pytest.mark.parametrize(("n_fields", "n_maps"), [(3, 1), (3, 21), (11, 8)])  # scan; scan; rows
+@pytest.mark.parametrize(("pad", "dtype"), [(2, np.uint8), (9, np.uint16)])
+def test_summed_area_tables_are_the_cumulative_sums_modulo_their_bits(
+    n_fields, n_maps, pad, dtype
+) -> None:
+    stack = np.random.default_rng(5).random((n_fields, n_maps, 23, 37)) < 0.6
+    table = _summed_area_table(stack, pad, np.dtype(dtype))
+    padded = np.zeros((n_fields, n_maps, 23 + 2 * pad + 1, 37 + 2 * pad + 1), dtype=np.int64)
+    padded[:, :, pad + 1 : pad + 24, pad + 1 : pad + 38] = stack
+    expected = padded.cumsum(axis=2).cumsum(axis=3) % (np.iinfo(dtype).max + 1)
+    np.testing.assert_array_equal(table[..., : expected.shape[-1]], expected)

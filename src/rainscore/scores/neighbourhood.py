@@ -80,6 +80,11 @@ def _count_dtype(max_window: int, ny: int, nx: int) -> np.dtype:
     raise ValueError(f"maps of {ny} x {nx} cells are too large for window counts")
 
 
+_ROW_LOOP_FIELDS = 64
+"""From this many map fields in a block, column prefix sums add row by row (the per-call
+cost of ``ny`` additions is amortised); below it, by a doubling scan."""
+
+
 def _summed_area_table(stack: np.ndarray, pad: int, dtype: np.dtype) -> np.ndarray:
     """Summed-area table of a ``(n_fields, n, ny, nx)`` boolean stack, modulo ``2**bits``.
 
@@ -90,7 +95,8 @@ def _summed_area_table(stack: np.ndarray, pad: int, dtype: np.dtype) -> np.ndarr
     Row prefix sums are computed ``8 // itemsize`` cells at a time in 64-bit words (SIMD
     within a register): multiplying a word of 0/1 cells by ``0x0101...01`` gives the prefix
     sums inside the word (no carry: each is at most 8), and each word then adds the running
-    total of the words before it. Column prefix sums are one vector addition per row.
+    total of the words before it. Column prefix sums are one vector addition per row, or for
+    fewer than ``_ROW_LOOP_FIELDS`` map fields a doubling scan (``log2(ny)`` additions).
     Unsigned integers wrap, so the table is exact modulo ``2**bits`` (see
     :func:`_count_dtype`).
     """
@@ -110,8 +116,17 @@ def _summed_area_table(stack: np.ndarray, pad: int, dtype: np.dtype) -> np.ndarr
     offsets -= word_totals
     offsets *= ones
     words += offsets
-    for row in range(top + 1, top + ny):
-        np.add(table[:, :, row], table[:, :, row - 1], out=table[:, :, row])
+    if n_fields * n < _ROW_LOOP_FIELDS:
+        # Few fields: a doubling scan, each row adding the one 1, 2, 4, ... rows above it
+        # (log2(ny) additions of the whole table) costs less than one addition per row.
+        data = table[:, :, top : top + ny]
+        shift = 1
+        while shift < ny:
+            np.add(data[:, :, shift:], data[:, :, :-shift].copy(), out=data[:, :, shift:])
+            shift *= 2
+    else:
+        for row in range(top + 1, top + ny):
+            np.add(table[:, :, row], table[:, :, row - 1], out=table[:, :, row])
     table[:, :, top + ny :] = table[:, :, top + ny - 1 : top + ny]
     return table
 

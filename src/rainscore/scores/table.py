@@ -216,7 +216,10 @@ def score_maps(
         for c in pair.chunks(chunk_size)
     ]
     columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    if "time" in pair.map_coords:
+    times = pair.map_indexes.get("time")
+    if times is not None and type(times.to_pandas_index()) is pd.DatetimeIndex:
+        index = times.to_pandas_index().rename("time")  # the input's, not rebuilt
+    elif "time" in pair.map_coords:
         index = pd.Index(pair.map_coords["time"].values, name="time")
     else:
         index = pd.RangeIndex(pair.n_maps, name="time")
