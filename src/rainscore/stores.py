@@ -61,9 +61,10 @@ class StoreLayout:
         time_shard: Time steps per shard file (a multiple of ``time_chunk``), ``None`` for
             one file per chunk. The default, 48 (a day of half hours), keeps the file count
             at one per variable and day.
-        compressor: ``"lz4"`` (the default: Blosc LZ4 with byte shuffle, the fastest to
-            read), ``"zstd"`` (Zstandard: about half the size on disk, about twice the
-            time to decompress a map) or ``None`` (uncompressed).
+        compressor: ``"lz4"`` (the default: Blosc LZ4 with byte shuffle, fast to read),
+            ``"zstd"`` (Zstandard: about 0.6× the size on disk, 2.4× the time to read a
+            map) or ``None`` (uncompressed: 2× the size, 1.5× faster to read);
+            ``benchmarks/bench_random_reads.py`` measures them.
     """
 
     time_chunk: int = 1
