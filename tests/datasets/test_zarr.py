@@ -244,6 +244,9 @@ def test_append_from_previous_adds_new_times_and_keeps_the_old_version(tmp_path:
     first = latest.list_versions(full_path=False)[-1]
     pinned = XarrayZarrDataset(filepath=str(path), version=Version(first, None))
     xr.testing.assert_identical(pinned.load().load(), old)  # shared shards untouched
+    # The first day's shard was not rewritten: both versions hold the same file (a hard link).
+    shard = path / first / "cube.zarr" / "precipitation" / "c" / "0" / "0" / "0"
+    assert shard.stat().st_nlink == 2
 
     time.sleep(0.01)
     with pytest.raises(DatasetError, match="not after the store's last time"):
@@ -256,6 +259,14 @@ def test_append_blocks_to_an_open_store(tmp_path: Path) -> None:
     assert append_blocks(path, time_blocks(cube.isel(time=slice(0, 50)), 20)) == 50
     assert append_blocks(path, [cube.isel(time=slice(50, None))]) == 50
     xr.testing.assert_identical(open_store(path).load(), cube)
+
+
+def test_unversioned_save_replaces_the_store(tmp_path: Path) -> None:
+    ds = XarrayZarrDataset(filepath=str(tmp_path / "cube.zarr"))
+    ds.save(_cube(seed=1))
+    ds.save(_cube(seed=2, n_time=10))
+    xr.testing.assert_identical(ds.load().load(), _cube(seed=2, n_time=10))
+    assert [p.name for p in tmp_path.iterdir()] == ["cube.zarr"]
 
 
 def test_append_from_previous_needs_versions(tmp_path: Path) -> None:
