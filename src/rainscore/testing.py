@@ -141,14 +141,7 @@ def fake_imerg_cube(
     major = version_number(version)
     data_vars = {}
     for name, spec in IMERG_VARIABLES.items():
-        attrs = {"long_name": spec.long_name, "source_variable": spec.path(major)}
-        if spec.units is not None:
-            attrs["units"] = spec.units
-        if spec.standard_name:
-            attrs["standard_name"] = spec.standard_name
-        if spec.comment:
-            attrs["comment"] = spec.comment
-        data_vars[name] = (("time", "lat", "lon"), fields[name], attrs)
+        data_vars[name] = (("time", "lat", "lon"), fields[name], spec.attrs(spec.path(major)))
     coords = {"time": _time_coord(times, "start of the half hour (UTC)"), **box.coords()}
     cube = xr.Dataset(data_vars, coords=coords)
     cube = cube.merge(pmw_age(cube, product=product))

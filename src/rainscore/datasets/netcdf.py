@@ -19,7 +19,6 @@ temporary: the next save of the dataset does (:mod:`rainscore.atomic`).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from copy import deepcopy
@@ -32,28 +31,12 @@ from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
 
 from rainscore.atomic import atomic_path, remove_stale_temporaries
+from rainscore.stores import safe_attrs
 
 logger = logging.getLogger(__name__)
 
 _DATAARRAY_ATTR = "rainscore_dataarray_name"
 _TARGET_CHUNK_BYTES = 4 * 2**20
-
-
-def _netcdf_safe_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
-    """Attributes netCDF can store: mappings/lists of strings as JSON, booleans as ints."""
-    safe: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        if isinstance(value, bool | np.bool_):
-            safe[key] = int(value)
-        elif isinstance(value, dict) or (
-            isinstance(value, list | tuple) and any(isinstance(v, str | dict) for v in value)
-        ):
-            safe[key] = json.dumps(value, default=str)
-        else:
-            safe[key] = value
-    return safe
 
 
 def _default_encoding(ds: xr.Dataset, complevel: int) -> dict[str, dict[str, Any]]:
@@ -95,9 +78,9 @@ def write_netcdf_atomic(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds = ds.copy(deep=False)
-    ds.attrs = _netcdf_safe_attrs(ds.attrs)
+    ds.attrs = safe_attrs(ds.attrs)
     for var in ds.variables.values():
-        var.attrs = _netcdf_safe_attrs(var.attrs)
+        var.attrs = safe_attrs(var.attrs)
     enc = _default_encoding(ds, complevel)
     for name, overrides in (encoding or {}).items():
         enc.setdefault(name, {}).update(overrides)

@@ -572,15 +572,8 @@ def _assemble(records: list[_FileRecord], box: Box) -> xr.Dataset:
                 logger.warning("%s: no %s; filled with NaN", rec.path, name)
                 arr = np.full((rec.times.size, *shape), np.nan, dtype=np.float32)
             parts.append(arr)
-        spec = IMERG_VARIABLES[name]
         sources = sorted({r.sources[name] for r in records if name in r.sources})
-        attrs = {"long_name": spec.long_name, "source_variable": ", ".join(sources)}
-        if spec.units is not None:
-            attrs["units"] = spec.units
-        if spec.standard_name:
-            attrs["standard_name"] = spec.standard_name
-        if spec.comment:
-            attrs["comment"] = spec.comment
+        attrs = IMERG_VARIABLES[name].attrs(", ".join(sources))
         data_vars[name] = (("time", "lat", "lon"), np.concatenate(parts, axis=0), attrs)
     times = np.concatenate([r.times for r in records]).astype("datetime64[ns]")
     order = np.argsort(times, kind="stable")

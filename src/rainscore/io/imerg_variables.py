@@ -32,6 +32,25 @@ class ImergVariable:
     standard_name: str | None = None
     comment: str = ""
 
+    def attrs(self, source_variable: str) -> dict[str, str]:
+        """CF-style attributes of this variable in a cube, read from ``source_variable``.
+
+        Args:
+            source_variable: The file variable(s) it was read from (e.g. ``Grid/precipitation``).
+
+        Returns:
+            ``long_name``, ``source_variable`` and, where defined, ``units``,
+            ``standard_name`` and ``comment``.
+        """
+        attrs = {"long_name": self.long_name, "source_variable": source_variable}
+        if self.units is not None:
+            attrs["units"] = self.units
+        if self.standard_name:
+            attrs["standard_name"] = self.standard_name
+        if self.comment:
+            attrs["comment"] = self.comment
+        return attrs
+
     def path(self, major_version: int) -> str:
         """The variable's path in a file of the given major version (3…7)."""
         return self.v07 if major_version >= 7 else self.v06
