@@ -690,9 +690,9 @@ REFERENCE = "ours[lean,sequential]"
 WINDOWED = ("floor[window]", "floor[window,cache]", "ours[open_radar,", "ours[lean,")
 
 
-def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int, smoke: bool) -> dict:
+def _in_subprocess(method: str, folder: Path, n_frames: int, repeat: int) -> dict:
     cmd = [sys.executable, __file__, "--method", method, "--dir", str(folder)]
-    cmd += ["--frames", str(n_frames), "--repeat", str(repeat)] + (["--smoke"] if smoke else [])
+    cmd += ["--frames", str(n_frames), "--repeat", str(repeat)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{method} failed:\n{done.stderr[-3000:]}")
@@ -772,15 +772,15 @@ def run_all(args: argparse.Namespace, folder: Path) -> None:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
 
-    methods = SMOKE_METHODS if args.smoke else METHODS
-    run = functools.partial(_in_subprocess, folder=folder, repeat=args.repeat, smoke=args.smoke)
-    results = {m: run(m, n_frames=args.frames) for m in methods}
-    if args.smoke:
+    if args.smoke:  # in this process: a fresh one per method costs seconds of imports
+        results = {m: run_method(m, folder, args.frames, args.repeat) for m in SMOKE_METHODS}
         e2e = results.pop("end-to-end")
         for name, r in results.items():
             print(f"{name}: {1e3 * r['seconds'] / args.frames:.2f} ms/frame")
         report_end_to_end(e2e)
         return
+    run = functools.partial(_in_subprocess, folder=folder, repeat=args.repeat)
+    results = {m: run(m, n_frames=args.frames) for m in METHODS}
     for again in ("floor", "floor[window]"):
         results[f"{again} (again)"] = run(again, n_frames=args.frames)
     quarter = max(12, args.frames // 4)
