@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from kedro.io.core import Version
+import yaml
+from kedro.io import DataCatalog
 
-from rainscore.datasets import ParquetTableDataset, XarrayNetCDFDataset
 from rainscore.testing import fake_pairs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,6 +101,12 @@ def _copy_project(dest: Path) -> None:
     shutil.copy(REPO / "pyproject.toml", dest / "pyproject.toml")
 
 
+def _catalog(project: Path, name: str) -> DataCatalog:
+    """A catalog of the project's entry ``name``, its path made absolute."""
+    entry = yaml.safe_load((project / "conf" / "base" / "catalog.yml").read_text())[name]
+    return DataCatalog.from_config({name: {**entry, "filepath": str(project / entry["filepath"])}})
+
+
 def _append(path: Path, text: str) -> None:
     path.write_text(path.read_text() + text)
 
@@ -140,12 +146,9 @@ def test_the_recipe_adds_a_pipeline_that_kedro_runs(tmp_path) -> None:
         "\nwet_area:\n  type: rainscore.datasets.ParquetTableDataset\n"
         "  filepath: data/04_feature/wet_area.parquet\n  versioned: true\n",
     )
-    # the input, as the colocation pipeline would have saved it
+    # the input, saved by the project's own catalog entry as the colocation would
     pairs = fake_pairs(n_times=3, seed=11)
-    XarrayNetCDFDataset(
-        filepath=str(project / "data" / "03_primary" / "colocated_pairs.nc"),
-        version=Version(None, None),
-    ).save(pairs)
+    _catalog(project, "colocated_pairs").save("colocated_pairs", pairs)
 
     env = {**os.environ, "PYTHONPATH": str(project / "src"), "KEDRO_DISABLE_TELEMETRY": "1"}
     run = subprocess.run(
@@ -157,10 +160,7 @@ def test_the_recipe_adds_a_pipeline_that_kedro_runs(tmp_path) -> None:
         timeout=300,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    table = ParquetTableDataset(
-        filepath=str(project / "data" / "04_feature" / "wet_area.parquet"),
-        version=Version(None, None),
-    ).load()
+    table = _catalog(project, "wet_area").load("wet_area")
     mask = pairs["mask"].values
     expected = ((pairs["radar"].values >= 0.5) & mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2))
     assert table.index.name == "time"
