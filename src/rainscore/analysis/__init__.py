@@ -12,7 +12,7 @@ from rainscore.analysis.descriptive import (
     recommend_target,
 )
 from rainscore.analysis.features import FeatureConfig, map_features, matching_truth
-from rainscore.analysis.local_error import local_error_maps
+from rainscore.analysis.local_error import local_error_blocks, local_error_maps
 
 __all__ = [
     "Analysis",
@@ -21,6 +21,7 @@ __all__ = [
     "analysis_figures",
     "analysis_markdown",
     "describe_scores",
+    "local_error_blocks",
     "local_error_maps",
     "map_features",
     "matching_truth",

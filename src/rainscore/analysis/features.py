@@ -33,6 +33,7 @@ from scipy import ndimage
 
 from rainscore.grids.regrid import lonlat_cell_area
 from rainscore.params import dataclass_from_params
+from rainscore.stores import time_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -70,37 +71,86 @@ def _masked_quantile(values: np.ndarray, mask: np.ndarray, q: float) -> np.ndarr
     return np.nanquantile(np.where(mask, values, np.nan).reshape(len(values), -1), q, axis=1)
 
 
+BLOCK_MAPS = 480
+"""Maps read and computed at once by :func:`map_features` (a lazily loaded input is read
+one block at a time, so memory stays flat however long the period)."""
+
+_FEATURE_INPUTS = (
+    "imerg",
+    "radar",
+    "mask",
+    "mw_source",
+    "pmw_age_forward",
+    "ir_influence",
+    "quality_index",
+)
+
+
 def map_features(
     pairs: xr.Dataset,
     *,
     config: FeatureConfig | None = None,
     truth: xr.Dataset | None = None,
+    block_size: int = BLOCK_MAPS,
 ) -> pd.DataFrame:
     """Context features of every map of ``pairs``.
+
+    The maps are read (``.load()``: a lazily loaded input reads only these) and computed
+    ``block_size`` at a time; every feature is a property of one map, so the table is the
+    same whatever the block size.
 
     Args:
         pairs: Colocated pairs (dims time, lat, lon) with ``imerg``, ``radar``, ``mask`` and
             the IMERG quality fields (``mw_source``, ``pmw_age_forward``, ``ir_influence``,
-            ``quality_index``) when present.
+            ``quality_index``) when present; in memory or lazily loaded.
         config: Thresholds.
         truth: The synthetic world's truth (``regime`` per half hour), if known.
+        block_size: Maps per block.
 
     Returns:
         One row per time, indexed by ``time``.
+
+    Raises:
+        ValueError: ``block_size`` is below 1.
     """
     config = config or FeatureConfig()
+    if block_size < 1:
+        raise ValueError(f"map_features: block_size must be >= 1, got {block_size}")
+    inputs = pairs[[name for name in _FEATURE_INPUTS if name in pairs]]
+    lat = pairs["lat"].values
+    cell_km2 = lonlat_cell_area(lat - 0.05, lat + 0.05, 0.1)[:, None] / 1e6  # (lat, 1)
+    blocks = list(time_blocks(inputs, block_size)) or [inputs]
+    parts = [_block_features(block.load(), config, cell_km2) for block in blocks]
+    table = pd.concat(parts) if len(parts) > 1 else parts[0]
+    times = pd.DatetimeIndex(table.index)
+    lon_centre = float(pairs["lon"].values.mean())
+    hour = times.hour + times.minute / 60.0
+    table["hour"] = np.asarray(hour, dtype=float)
+    table["solar_hour"] = np.mod(table["hour"] + lon_centre / 15.0, 24.0)
+    table["day_of_year"] = np.asarray(times.day_of_year, dtype=int)
+    table["season"] = pd.Categorical(
+        [SEASONS[m] for m in times.month], categories=["DJF", "MAM", "JJA", "SON"]
+    )
+    if truth is not None and "regime" in truth:
+        regime = truth["regime"].to_series()
+        meanings = truth["regime"].attrs.get("flag_meanings")
+        values = truth["regime"].attrs.get("flag_values")
+        if meanings is not None and values is not None and regime.dtype.kind in "iu":
+            names = dict(zip(np.atleast_1d(values).tolist(), str(meanings).split(), strict=True))
+            regime = regime.map(names)
+        table["true_regime"] = regime.reindex(table.index).astype(object).values
+    return table
 
+
+def _block_features(pairs: xr.Dataset, config: FeatureConfig, cell_km2: np.ndarray) -> pd.DataFrame:
+    """The per-map features of one block of maps held in memory (no time columns)."""
     mask = pairs["mask"].values.astype(bool)
     imerg = pairs["imerg"].values.astype(np.float64)
     radar = pairs["radar"].values.astype(np.float64)
     mask = mask & np.isfinite(imerg) & np.isfinite(radar)
     n_valid = mask.sum(axis=(1, 2))
-    times = pd.DatetimeIndex(pairs["time"].values)
     wet = config.wet_threshold
     feats: dict[str, np.ndarray] = {"n_valid": n_valid}
-
-    lat = pairs["lat"].values
-    cell_km2 = lonlat_cell_area(lat - 0.05, lat + 0.05, 0.1)[:, None] / 1e6  # (lat, 1)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN maps give NaN, as intended
@@ -152,24 +202,8 @@ def map_features(
         if "quality_index" in pairs:
             feats["quality_index_mean"] = _masked_mean(pairs["quality_index"].values, mask)
 
-    lon_centre = float(pairs["lon"].values.mean())
-    hour = times.hour + times.minute / 60.0
-    table = pd.DataFrame(feats, index=pd.Index(times, name="time"))
-    table["hour"] = np.asarray(hour, dtype=float)
-    table["solar_hour"] = np.mod(table["hour"] + lon_centre / 15.0, 24.0)
-    table["day_of_year"] = np.asarray(times.day_of_year, dtype=int)
-    table["season"] = pd.Categorical(
-        [SEASONS[m] for m in times.month], categories=["DJF", "MAM", "JJA", "SON"]
-    )
-    if truth is not None and "regime" in truth:
-        regime = truth["regime"].to_series()
-        meanings = truth["regime"].attrs.get("flag_meanings")
-        values = truth["regime"].attrs.get("flag_values")
-        if meanings is not None and values is not None and regime.dtype.kind in "iu":
-            names = dict(zip(np.atleast_1d(values).tolist(), str(meanings).split(), strict=True))
-            regime = regime.map(names)
-        table["true_regime"] = regime.reindex(table.index).astype(object).values
-    return table
+    times = pd.DatetimeIndex(pairs["time"].values)
+    return pd.DataFrame(feats, index=pd.Index(times, name="time"))
 
 
 def matching_truth(pairs: xr.Dataset, truth: xr.Dataset | None) -> xr.Dataset | None:

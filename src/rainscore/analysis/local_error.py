@@ -2,10 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import xarray as xr
 
 from rainscore.scores.neighbourhood import neighbourhood_fractions
+from rainscore.stores import time_blocks
+
+BLOCK_MAPS = 480
+"""Maps read and computed at once by :func:`local_error_blocks`."""
+
+
+def local_error_blocks(
+    pairs: xr.Dataset,
+    *,
+    threshold: float,
+    window: int,
+    block_size: int = BLOCK_MAPS,
+    attrs: dict | None = None,
+) -> Iterator[xr.Dataset]:
+    """:func:`local_error_maps` of ``pairs``, ``block_size`` maps at a time, in time order.
+
+    Each block of ``imerg``, ``radar`` and ``mask`` is read (``.load()``: a lazily loaded
+    input reads only these maps) when the next block is asked for, so a consumer that
+    writes the blocks to a store (:class:`rainscore.datasets.XarrayZarrDataset`) never holds
+    the period. The maps are those of the whole: each pixel's error depends on its own map
+    only.
+
+    Args:
+        pairs: Colocated pairs with ``imerg``, ``radar`` (mm/h) and ``mask``; in memory or
+            lazily loaded.
+        threshold: Event threshold (mm/h).
+        window: Odd neighbourhood size (cells).
+        block_size: Maps per block.
+        attrs: Extra dataset attributes of every block.
+
+    Yields:
+        The local error maps of consecutive blocks of times.
+
+    Raises:
+        ValueError: ``block_size`` is below 1 (when the first block is asked for).
+    """
+    if block_size < 1:
+        raise ValueError(f"local_error_blocks: block_size must be >= 1, got {block_size}")
+    inputs = pairs[["imerg", "radar", "mask"]]
+    for block in time_blocks(inputs, block_size):
+        maps = local_error_maps(block.load(), threshold=threshold, window=window)
+        yield maps.assign_attrs(attrs or {})
 
 
 def local_error_maps(pairs: xr.Dataset, *, threshold: float, window: int) -> xr.Dataset:

@@ -17,6 +17,9 @@ from rainscore.scores.object_based import sal_arrays
 from rainscore.scores.pairing import MAPS_PER_CHUNK, SPATIAL_DIMS, pair_fields
 from rainscore.scores.wetness import dryness
 
+BLOCK_MAPS = 480
+"""Maps read at once by :func:`score_maps` from lazily loaded inputs."""
+
 __all__ = ["SAL_COLUMNS", "ScoreColumn", "parse_score_column", "score_column", "score_maps"]
 
 SAL_COLUMNS: dict[str, str] = {
@@ -169,6 +172,7 @@ def score_maps(
     mask: xr.DataArray | None = None,
     config: ScoreConfig | None = None,
     chunk_size: int = MAPS_PER_CHUNK,
+    block_size: int = BLOCK_MAPS,
 ) -> pd.DataFrame:
     """Every configured score of every map, as one wide table indexed by ``time``.
 
@@ -189,7 +193,9 @@ def score_maps(
 
     Thresholds are written as floats (``csi_t1.0``, ``fss_t0.5_w5``). Values equal those of
     the family functions called with the same options; maps are scored in chunks of
-    ``chunk_size`` so memory stays flat however long the period.
+    ``chunk_size`` so memory stays flat however long the period. Lazily loaded (dask-backed)
+    inputs are read ``block_size`` maps at a time (``.load()`` of a time block), scored, and
+    the block tables concatenated: the period is never in memory, and the table is the same.
 
     Args:
         forecast: Forecast rain rates (mm/h), dims ``(time, lat, lon)``; NaN = missing.
@@ -198,6 +204,7 @@ def score_maps(
             ``(time, lat, lon)``.
         config: What to compute; defaults to ``ScoreConfig()``.
         chunk_size: Maps scored at once.
+        block_size: Maps read at once from lazily loaded inputs.
 
     Returns:
         DataFrame indexed by ``time``, one row per map, one column per score.
@@ -210,6 +217,8 @@ def score_maps(
     config = config or ScoreConfig()
     if set(forecast.dims) != {"time", *SPATIAL_DIMS}:
         raise ValueError(f"score_maps expects dims (time, lat, lon), got forecast {forecast.dims}")
+    if any(da is not None and da.chunks is not None for da in (forecast, obs, mask)):
+        return _score_lazy_blocks(forecast, obs, mask, config, chunk_size, block_size)
     pair = pair_fields(forecast, obs, mask=mask, reduce_dims=SPATIAL_DIMS)
     parts = [
         _chunk_columns(pair.forecast[c], pair.obs[c], pair.valid[c], config)
@@ -224,3 +233,37 @@ def score_maps(
     else:
         index = pd.RangeIndex(pair.n_maps, name="time")
     return pd.DataFrame(columns, index=index)
+
+
+def _score_lazy_blocks(
+    forecast: xr.DataArray,
+    obs: xr.DataArray,
+    mask: xr.DataArray | None,
+    config: ScoreConfig,
+    chunk_size: int,
+    block_size: int,
+) -> pd.DataFrame:
+    """:func:`score_maps` of lazily loaded inputs, read and scored a time block at a time."""
+    if block_size < 1:
+        raise ValueError(f"score_maps: block_size must be >= 1, got {block_size}")
+    n = forecast.sizes["time"]
+    for name, da in (("obs", obs), ("mask", mask)):
+        if da is not None and "time" in da.dims and da.sizes["time"] != n:
+            raise ValueError(
+                f"score_maps: forecast has {n} times but {name} has {da.sizes['time']}"
+            )
+
+    def block(da: xr.DataArray, i: int) -> xr.DataArray:
+        return (da.isel(time=slice(i, i + block_size)) if "time" in da.dims else da).load()
+
+    tables = [
+        score_maps(
+            block(forecast, i),
+            block(obs, i),
+            mask=None if mask is None else block(mask, i),
+            config=config,
+            chunk_size=chunk_size,
+        )
+        for i in range(0, max(n, 1), block_size)
+    ]
+    return pd.concat(tables) if len(tables) > 1 else tables[0]

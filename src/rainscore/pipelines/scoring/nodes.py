@@ -7,6 +7,7 @@ Each node parses its parameter sections once (``ScoringSection.from_dict(params:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from rainscore.analysis import (
     analysis_figures,
     analysis_markdown,
     describe_scores,
-    local_error_maps,
+    local_error_blocks,
     map_features,
     matching_truth,
 )
@@ -47,10 +48,12 @@ def compute_features(
 ) -> pd.DataFrame:
     """Context features of every map; the true regime when the pairs come from the world
     whose truth this is."""
+    config = ScoringSection.from_dict(scoring)
     return map_features(
         colocated_pairs,
-        config=ScoringSection.from_dict(scoring).features,
+        config=config.features,
         truth=matching_truth(colocated_pairs, demo_truth),
+        block_size=config.block_maps,
     )
 
 
@@ -60,13 +63,22 @@ def join_scores_and_features(scores: pd.DataFrame, features: pd.DataFrame) -> pd
     return scores.join(features.drop(columns=overlap), how="left")
 
 
-def compute_local_errors(colocated_pairs: xr.Dataset, target: dict[str, Any]) -> xr.Dataset:
-    """Per-pixel U-Net targets at the threshold and window of the target score."""
+def compute_local_errors(
+    colocated_pairs: xr.Dataset, target: dict[str, Any]
+) -> Iterator[xr.Dataset]:
+    """Per-pixel U-Net targets at the threshold and window of the target score.
+
+    Returns a generator of time blocks (a plain function returning it, so that Kedro hands
+    it whole to the store's ``save``, which writes every block into one version): the
+    pairs are read and the maps written one block at a time.
+    """
     config = TargetConfig.from_dict(target)
-    maps = local_error_maps(
-        colocated_pairs, threshold=config.local_threshold, window=config.local_window
+    return local_error_blocks(
+        colocated_pairs,
+        threshold=config.local_threshold,
+        window=config.local_window,
+        attrs={"target_score": config.score},
     )
-    return maps.assign_attrs(target_score=config.score)
 
 
 def validate_scores(
