@@ -137,7 +137,7 @@ class PairedFields:
         }
         indexes: dict[Hashable, xr.Index] = dict(self.map_indexes)
         for dim, (values, units) in (extra_coords or {}).items():
-            index, coord = dimension_coordinate(dim, tuple(values.tolist()), units)
+            index, coord = dimension_coordinate(dim, values, units)
             indexes[dim] = index
             variables[dim] = coord.copy(deep=False)
         coord_names = set(variables)
@@ -181,25 +181,34 @@ def assemble_dataset(
     )
 
 
-@functools.lru_cache(maxsize=64)
 def dimension_coordinate(
-    dim: str, values: tuple[float, ...], units: str
+    dim: str, values: np.ndarray, units: str
 ) -> tuple[PandasIndex, xr.Variable]:
     """The index and coordinate variable of a dimension of results (thresholds, windows).
 
-    Cached: score calls label their results with the same few thresholds and windows, and
-    building a pandas index costs more than scoring a small map. Indexes are immutable;
-    use a shallow copy of the variable (``copy(deep=False)``), whose attributes are its own.
+    Cached on the exact values (their bytes): score calls label their results with the same
+    few thresholds and windows, and building a pandas index costs more than scoring a small
+    map. Indexes are immutable; use a shallow copy of the variable (``copy(deep=False)``),
+    whose attributes are then its own.
 
     Args:
         dim: Name of the dimension and of its coordinate.
-        values: The coordinate values.
+        values: The 1-D coordinate values.
         units: Their units (the ``units`` attribute).
 
     Returns:
         The index and the coordinate variable.
     """
-    coord = xr.Variable(dim, np.asarray(values), {"units": units})
+    values = np.asarray(values)
+    return _cached_coordinate(dim, values.dtype.str, values.tobytes(), units)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_coordinate(
+    dim: str, dtype: str, data: bytes, units: str
+) -> tuple[PandasIndex, xr.Variable]:
+    values = np.frombuffer(data, dtype=np.dtype(dtype)).copy()
+    coord = xr.Variable(dim, values, {"units": units})
     index = PandasIndex.from_variables({dim: coord}, options={})
     return index, index.create_variables({dim: coord})[dim]
 
