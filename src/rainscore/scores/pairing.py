@@ -229,7 +229,8 @@ def _surely_aligned(da: xr.DataArray, other: xr.DataArray) -> bool:
     same indexes on the coordinates that live on ``other``'s dims, compared with
     :meth:`xarray.Index.equals`. False means only "not surely": align decides.
     """
-    if any(da.sizes.get(dim) != size for dim, size in other.sizes.items()):
+    sizes = da.sizes
+    if any(sizes.get(dim) != size for dim, size in other.sizes.items()):
         return False
     mine, theirs = da.xindexes, other.xindexes
     shared = {name for name, var in mine.variables.items() if set(var.dims) <= set(other.dims)}
@@ -337,7 +338,8 @@ def pair_fields(
         forecast = forecast.transpose(*order)
     if obs.dims != order:
         obs = obs.transpose(*order)
-    full_shape = tuple(forecast.sizes[d] for d in order)
+    sizes = forecast.sizes
+    full_shape = tuple(sizes[d] for d in order)
     map_shape = full_shape[: len(map_dims)]
     shape = (int(np.prod(map_shape, dtype=np.int64)), *full_shape[len(map_dims) :])
 
