@@ -8,7 +8,7 @@ import xarray as xr
 
 from rainscore.scores import ContingencyAccumulator, categorical_scores
 
-from .conftest import as_maps
+from .conftest import as_maps, fake_pair
 
 # One 2 x 3 map; events are >= threshold, so 0.5 is an event at 0.5.
 FC = np.array([[[0.0, 0.5, 1.0], [2.0, 5.0, 0.2]]])
@@ -121,3 +121,17 @@ def test_bad_thresholds_raise(pair, thresholds) -> None:
     fc, obs = pair
     with pytest.raises(ValueError, match="thresholds"):
         categorical_scores(fc, obs, thresholds=thresholds)
+
+
+def test_a_threshold_of_zero_counts_only_valid_pixels() -> None:
+    fc, obs = fake_pair(2, (6, 7), seed=4)
+    fc[0, :2] = np.nan
+    mask = xr.DataArray(np.arange(42).reshape(6, 7) % 5 != 0, dims=("lat", "lon"))
+    ds = categorical_scores(fc, obs, thresholds=(0.0, 1.0), mask=mask, min_wet_fraction=0)
+    n_valid = ds["n_valid"].values
+    assert n_valid.tolist() == [22, 33]
+    np.testing.assert_array_equal(ds["hits"].values[:, 0], n_valid)  # every rate >= 0
+    for count in ("misses", "false_alarms", "correct_negatives"):
+        np.testing.assert_array_equal(ds[count].values[:, 0], [0, 0])
+    total = sum(ds[c].values[:, 1] for c in ("hits", "misses", "false_alarms", "correct_negatives"))
+    np.testing.assert_array_equal(total, n_valid)

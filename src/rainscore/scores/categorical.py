@@ -101,8 +101,12 @@ def contingency_arrays(
     counts = {name: np.zeros((n, thresholds.size), dtype=np.int64) for name in CONTINGENCY_COUNTS}
     n_valid = np.count_nonzero(valid, axis=1)
     for k, threshold in enumerate(thresholds):
-        event_f = (forecast >= threshold) & valid
-        event_o = (obs >= threshold) & valid
+        # Invalid pixels hold 0: only a threshold <= 0 needs the validity test.
+        event_f = forecast >= threshold
+        event_o = obs >= threshold
+        if threshold <= 0:
+            event_f &= valid
+            event_o &= valid
         hits = np.count_nonzero(event_f & event_o, axis=1)
         n_f = np.count_nonzero(event_f, axis=1)
         n_o = np.count_nonzero(event_o, axis=1)
