@@ -371,3 +371,36 @@ def test_impossible_values_are_counted_per_half_hour_and_never_averaged(
     assert ds["n_impossible"].dims == ("time",)
     np.testing.assert_allclose(ds.rain.values, 1.2, rtol=1e-5)  # masked, not averaged
     assert float(ds.valid_fraction.min()) < 1.0  # the masked pixels lower the cover
+
+
+def test_a_stream_of_blocks_writes_the_whole_period_store_and_collects_bad_frames(
+    series, box, grid, tmp_path, caplog
+):
+    from rainscore.colocate import ColocationStream
+    from rainscore.stores import open_store, write_store
+
+    for k in range(1, 19):
+        if k not in (9, 13):  # 12:45 never arrived, 13:05 is garbage: two short half hours
+            series.add(minutes(5 * k), rainy_field(grid, k % 5))
+    garbage = series.add(minutes(65), 0.5)
+    garbage.write_bytes(b"\x89HDF\r\n\x1a\n not really")
+    inventory = series.inventory()
+    config = ColocationConfig(block_half_hours=1)
+    stream = ColocationStream(
+        iter_colocation(inventory, box, cache_dir=tmp_path / "w", config=config)
+    )
+    assert stream.bad_frames == []  # nothing runs before the store consumes the blocks
+    with caplog.at_level("WARNING", logger="rainscore.colocate.engine"):
+        assert write_store(tmp_path / "radar.zarr", stream) == 3
+    whole = run(inventory, box, tmp_path, block_half_hours=48)
+    stored = open_store(tmp_path / "radar.zarr").load()
+    for name in whole.dataset.data_vars:
+        np.testing.assert_array_equal(stored[name].values, whole.dataset[name].values)
+        assert stored[name].dtype == whole.dataset[name].dtype
+    np.testing.assert_array_equal(stored.time.values, whole.dataset.time.values)
+    assert stored.attrs["frames_per_half_hour"] == whole.dataset.attrs["frames_per_half_hour"]
+    assert stream.bad_frames == whole.bad_frames
+    assert stream.bad_frames_table()["path"].tolist() == [str(garbage)]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("1 radar file(s) could not be used" in m for m in messages)
+    assert any(m.startswith("2 of 3 half hour(s) have fewer radar frames") for m in messages)

@@ -11,6 +11,7 @@ from rainscore.colocate.block import BadFrame, ColocationError, rate_factor
 from rainscore.colocate.config import ColocationConfig
 from rainscore.colocate.engine import (
     ColocationResult,
+    ColocationStream,
     colocate_radar,
     default_reader,
     iter_colocation,
@@ -34,6 +35,7 @@ __all__ = [
     "ColocationConfig",
     "ColocationError",
     "ColocationResult",
+    "ColocationStream",
     "FrameModel",
     "HalfHourSums",
     "colocate_radar",

@@ -41,7 +41,7 @@ import functools
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -370,7 +370,7 @@ def colocate_radar(
         ColocationError: In strict mode, for the first file that would be reported (the
             message names it and its reason code).
     """
-    parts = list(
+    stream = ColocationStream(
         iter_colocation(
             inventory,
             box,
@@ -382,32 +382,95 @@ def colocate_radar(
             execution=execution,
         )
     )
-    dataset = (
-        xr.concat([p.dataset for p in parts], dim="time") if len(parts) > 1 else parts[0].dataset
-    )
-    bad = [b for p in parts for b in p.bad_frames]
-    skipped = sum(b.outcome == "skipped" for b in bad)
+    datasets = list(stream)
+    dataset = xr.concat(datasets, dim="time") if len(datasets) > 1 else datasets[0]
+    return ColocationResult(dataset, stream.bad_frames)
+
+
+class ColocationStream:
+    """The datasets of :func:`iter_colocation`'s blocks, one at a time, for a store.
+
+    Iterating yields each block's dataset and records its bad frames in
+    :attr:`bad_frames`; once the blocks are exhausted, the warnings of
+    :func:`colocate_radar` are logged (unusable files, short half hours, impossible
+    values) for the whole period. Nothing but the current block and the bad frames is held,
+    so a store written from it keeps memory flat in the period.
+
+    Example:
+        >>> blocks = iter_colocation(inventory, box, cache_dir=cache)  # doctest: +SKIP
+        >>> stream = ColocationStream(blocks)  # doctest: +SKIP
+        >>> write_store(path, stream)  # doctest: +SKIP
+        >>> stream.bad_frames_table()  # complete once the store is written  # doctest: +SKIP
+
+    Attributes:
+        bad_frames: The bad frames of the blocks yielded so far.
+    """
+
+    def __init__(self, results: Iterable[ColocationResult]) -> None:
+        """Wrap the results of :func:`iter_colocation` (iterated once)."""
+        self._results = results
+        self.bad_frames: list[BadFrame] = []
+
+    def __iter__(self) -> Iterator[xr.Dataset]:
+        n_times = n_short = n_impossible = impossible_half_hours = 0
+        first_short: list = []
+        attrs: dict = {}
+        for result in self._results:
+            ds = result.dataset
+            self.bad_frames.extend(result.bad_frames)
+            attrs = ds.attrs
+            short = result.short_half_hours()["time"]
+            n_times += ds.sizes["time"]
+            n_short += len(short)
+            first_short.extend(short.head(3 - len(first_short)))
+            n_impossible += int(ds["n_impossible"].sum())
+            impossible_half_hours += int((ds["n_impossible"] > 0).sum())
+            yield ds
+        _log_warnings(
+            self.bad_frames,
+            n_short=n_short,
+            first_short=first_short,
+            n_times=n_times,
+            attrs=attrs,
+            n_impossible=n_impossible,
+            impossible_half_hours=impossible_half_hours,
+        )
+
+    def bad_frames_table(self) -> pd.DataFrame:
+        """The bad frames recorded so far as a table (:meth:`ColocationResult.bad_frames_table`)."""
+        return pd.DataFrame(self.bad_frames, columns=list(BadFrame._fields))
+
+
+def _log_warnings(
+    bad_frames: list[BadFrame],
+    *,
+    n_short: int,
+    first_short: list,
+    n_times: int,
+    attrs: dict,
+    n_impossible: int,
+    impossible_half_hours: int,
+) -> None:
+    """The colocation's warnings about a whole period (unusable files, short half hours,
+    masked impossible values)."""
+    skipped = sum(b.outcome == "skipped" for b in bad_frames)
     if skipped:
         logger.warning("%d radar file(s) could not be used; see bad_frames", skipped)
-    result = ColocationResult(dataset, bad)
-    short = result.short_half_hours()
-    if len(short):
+    if n_short:
         logger.warning(
             "%d of %d half hour(s) have fewer radar frames than a complete one (%d frames, "
             "%d-minute %s); their cells are not scored where a frame is missing (first: %s); "
             "see n_frames and ColocationResult.short_half_hours",
-            len(short),
-            dataset.sizes["time"],
-            int(dataset.attrs["frames_per_half_hour"]),
-            int(dataset.attrs["frame_minutes"]),
-            dataset.attrs["frame_kind"],
-            ", ".join(str(t) for t in short["time"].head(3)),
+            n_short,
+            n_times,
+            int(attrs["frames_per_half_hour"]),
+            int(attrs["frame_minutes"]),
+            attrs["frame_kind"],
+            ", ".join(str(t) for t in first_short),
         )
-    impossible = int(dataset["n_impossible"].sum())
-    if impossible:
+    if n_impossible:
         logger.warning(
             "%d radar pixel(s) in %d half hour(s) were above max_rate and masked; see n_impossible",
-            impossible,
-            int((dataset["n_impossible"] > 0).sum()),
+            n_impossible,
+            impossible_half_hours,
         )
-    return result

@@ -13,10 +13,14 @@ Example::
 The check runs when the dataset is saved and when it is loaded; it reads coordinates and
 attributes only, never the data. On save, the catalog checks the in-memory object before
 the dataset writes it, so a failed check writes no version: the previous one stays the
-latest (``tests/validation/test_validators.py``).
+latest (``tests/validation/test_validators.py``). A node that returns an iterable of time
+blocks (for a :class:`rainscore.datasets.XarrayZarrDataset`) has each block checked as the
+store writes it: a failed block aborts the save, which leaves no version either.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 import xarray as xr
 
@@ -34,7 +38,22 @@ class GriddedConventions:
         """
         self.dataset = dataset
 
-    def validate(self, data: xr.Dataset | xr.DataArray) -> xr.Dataset | xr.DataArray:
-        """Return ``data`` unchanged, or raise ``ValidationError`` naming what is wrong."""
-        check_conventions(data, name=self.dataset)
-        return data
+    def validate(
+        self, data: xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray]
+    ) -> xr.Dataset | xr.DataArray | Iterator[xr.Dataset | xr.DataArray]:
+        """Return ``data`` unchanged, or raise ``ValidationError`` naming what is wrong.
+
+        An iterable of time blocks is returned as an iterator that checks each block as it
+        is consumed (the blocks are not held: the period is never in memory).
+        """
+        if isinstance(data, xr.Dataset | xr.DataArray):
+            check_conventions(data, name=self.dataset)
+            return data
+        return self._checked_blocks(data)
+
+    def _checked_blocks(
+        self, blocks: Iterable[xr.Dataset | xr.DataArray]
+    ) -> Iterator[xr.Dataset | xr.DataArray]:
+        for index, block in enumerate(blocks):
+            check_conventions(block, name=f"{self.dataset} (time block {index})")
+            yield block

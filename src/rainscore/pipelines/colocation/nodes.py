@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.bad_inputs import bad_inputs_table, summarise_bad_inputs
-from rainscore.colocate import ColocationConfig, colocate_radar
+from rainscore.colocate import BadFrame, ColocationConfig, ColocationStream, iter_colocation
 from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.execution import ExecutorConfig
@@ -31,26 +31,33 @@ def colocate(
     box: dict[str, float],
     colocation: dict[str, Any],
     execution: dict[str, Any],
-) -> tuple[xr.Dataset, pd.DataFrame]:
+) -> tuple[ColocationStream, list[BadFrame]]:
     """Stream the radar files onto the IMERG grid over the IMERG cube's period.
 
     ``area_weights`` is the folder of the area-weights cache (catalog ``area_weights``).
+    Nothing is computed here: the store ``radar_on_imerg_unchecked`` runs the colocation
+    as it writes the blocks, one time block in memory at a time.
 
     Returns:
-        Radar on the IMERG grid, and the radar files that were skipped, partly masked or
-        without data in the box (with reason codes; the colocation's part of ``bad_inputs``).
+        The time blocks of radar on the IMERG grid, and the list of radar files that were
+        skipped, partly masked or without data in the box (with reason codes; the
+        colocation's part of ``bad_inputs``), filled as the blocks are written: complete
+        once this node's outputs are saved (it is passed on by reference,
+        ``copy_mode: assign``).
     """
     times = pd.DatetimeIndex(imerg_cube["time"].values)
-    result = colocate_radar(
-        radar_inventory,
-        Box.from_dict(box),
-        cache_dir=area_weights,
-        config=ColocationConfig.from_dict(colocation["engine"]),
-        start=times[0],
-        end=times[-1] + HALF_HOUR,
-        execution=ExecutorConfig.from_dict(execution, stage="colocation"),
+    stream = ColocationStream(
+        iter_colocation(
+            radar_inventory,
+            Box.from_dict(box),
+            cache_dir=area_weights,
+            config=ColocationConfig.from_dict(colocation["engine"]),
+            start=times[0],
+            end=times[-1] + HALF_HOUR,
+            execution=ExecutorConfig.from_dict(execution, stage="colocation"),
+        )
     )
-    return result.dataset, result.bad_frames_table()
+    return stream, stream.bad_frames
 
 
 def validate_colocation(
@@ -80,7 +87,8 @@ def accept_radar_on_imerg(
     radar_on_imerg_unchecked: xr.Dataset, colocation_validation: dict
 ) -> xr.Dataset:
     """``radar_on_imerg``, once the colocation suites passed: a failed check stops the run
-    before a new version is written, so the previous version stays the latest.
+    before a new version is written, so the previous version stays the latest. The lazily
+    opened scratch store is returned as is: the versioned store copies it a shard at a time.
 
     Raises:
         ValidationError: If the validation report holds failures (it names the dataset,
@@ -106,12 +114,13 @@ BAD_INPUTS_PATH = "data/08_reporting/bad_inputs.parquet"
 def report_bad_inputs(
     imerg_ingestion_log: pd.DataFrame,
     radar_inventory: pd.DataFrame,
-    colocation_bad_frames: pd.DataFrame,
+    colocation_bad_frames: list[BadFrame],
 ) -> pd.DataFrame:
     """One table of every raw file that was not used or was partly masked, whichever stage
     found it (:func:`rainscore.bad_inputs.bad_inputs_table`); one warning if there is any.
     """
-    table = bad_inputs_table(imerg_ingestion_log, radar_inventory, colocation_bad_frames)
+    frames = pd.DataFrame(colocation_bad_frames, columns=list(BadFrame._fields))
+    table = bad_inputs_table(imerg_ingestion_log, radar_inventory, frames)
     if len(table):
         logger.warning(
             "%s were not used or were partly masked; see the bad_inputs report (%s, versioned)",
