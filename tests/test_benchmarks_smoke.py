@@ -71,6 +71,12 @@ def test_bench_synthetic_smoke(tmp_path: Path) -> None:
     assert re.search(r"against the budget .*: time [0-9.]+x, size [0-9.]+x", out)
 
 
+def test_bench_scores_smoke(tmp_path: Path) -> None:
+    out = _run("bench_scores.py", "--maps", "4", "--repeats", "1", cwd=tmp_path)
+    for family in ("continuous", "categorical", "fss", "sal", "all (score_maps)"):
+        assert re.search(re.escape(family) + r" .* [0-9.]+x$", out, re.MULTILINE), family
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in BENCHMARKS.glob("*.py")))
 def test_every_benchmark_has_a_smoke_run(script: str) -> None:
     """A test somewhere in tests/ names the script and runs it (``--smoke`` or tiny sizes)."""
