@@ -1,0 +1,284 @@
+"""Benchmark: peak memory of the default pipeline against the length of the period.
+
+Writes two synthetic worlds of different lengths (default 5 and 20 days, the demo's box
+and radar) and runs the default pipeline on each in its own copy of the project (this
+tree's ``conf/base`` and ``pyproject.toml``, a ``conf/local/parameters.yml`` with the
+world's box, the package imported from this tree's ``src``): ``kedro run --pipelines=X``
+for ingestion, colocation and scoring in turn, each in a subprocess whose memory is
+measured two ways:
+
+- **tree**: the resident memory of the ``kedro`` process and all its descendants (worker
+  processes) summed, sampled every 20 ms (psutil); the goals apply to this one;
+- **largest**: the largest single process's peak (``ru_maxrss`` of ``wait4``, exact; what
+  ``/usr/bin/time -v`` reports).
+
+Prints the peaks per pipeline for both worlds, their ratio (long / short: 1.0 is memory
+flat in the period), the disk used by the pipelines' outputs (``data/`` but the raw world)
+and by the raw world per month (the slope between the two worlds × 30 days), and the
+two-year peak extrapolated linearly from the two worlds (730 days; a negative slope counts
+as flat). Goals: ratio ≤ 1.15 and two-year peak < 4 GB, each printed PASS or FAIL.
+
+Usage::
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_memory.py [--days 5 20] [--dir DIR]
+        [--keep] [--smoke]
+
+``--pipelines`` measures some of them only (each needs the previous ones' outputs: a
+subset must start with ingestion). ``--smoke`` runs 0.25 and 0.5 days on a 10 × 15-cell
+box with the sequential executor (``--smoke --pipelines ingestion``, the test suite's, takes
+under a minute): it checks that the benchmark runs, not the goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import psutil
+import yaml
+
+from rainscore.grids import Box
+from rainscore.synthetic import SyntheticWorld, WorldConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+PIPELINES = ("ingestion", "colocation", "scoring")
+RATIO_GOAL = 1.15
+TWO_YEARS_DAYS = 730
+TWO_YEAR_GOAL_GB = 4.0
+SAMPLE_S = 0.02
+SMOKE_BOX = {"lat_min": 45.0, "lat_max": 46.0, "lon_min": 1.0, "lon_max": 2.5}
+RAW = Path("data") / "01_raw" / "demo"
+
+
+class Peak(NamedTuple):
+    """Memory and time of one pipeline run."""
+
+    tree_bytes: int
+    largest_bytes: int
+    wall_s: float
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for proc in (process, *process.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):  # gone between the listing and the reading
+            total += proc.memory_info().rss
+    return total
+
+
+def measure(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> Peak:
+    """Run ``command`` to completion; its peak memory (tree and largest process) and time.
+
+    Raises:
+        RuntimeError: The command failed (its output is in ``log``, whose tail is shown).
+    """
+    start = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        try:
+            process = psutil.Process(proc.pid)
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss(process))
+                done.wait(SAMPLE_S)
+        except psutil.Error:  # the process ended
+            pass
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = "".join(log.read_text().splitlines(keepends=True)[-30:])
+        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}) in {cwd}:\n{tail}")
+    largest = usage.ru_maxrss * 1024  # kB on Linux
+    return Peak(max(peak[0], largest), largest, wall)
+
+
+def make_project(
+    root: Path,
+    days: float,
+    box: dict[str, float],
+    margin_km: float,
+    seed: int,
+    params: dict | None = None,
+) -> Path:
+    """A copy of the project at ``root`` with a synthetic world of ``days`` in its raw folder
+    (``params`` override the base parameters, besides the box)."""
+    shutil.copytree(ROOT / "conf" / "base", root / "conf" / "base")
+    (root / "conf" / "local").mkdir()
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / "src").mkdir()  # kedro wants it; the package comes from PYTHONPATH (kedro_env)
+    local = {"box": box, **(params or {})}
+    (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(local))
+    config = WorldConfig.from_dict(
+        {
+            "start": "2024-06-10T00:00",
+            "days": days,
+            "seed": seed,
+            "box": Box.from_dict(box),
+            "margin_km": margin_km,
+        }
+    )
+    SyntheticWorld(config).write(root / RAW, progress=False)
+    return root
+
+
+def folder_bytes(path: Path, exclude: Path | None = None) -> int:
+    """Bytes of the files under ``path`` (each hard-linked file once), ``exclude`` left out."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for file in path.rglob("*"):
+        if exclude is not None and file.is_relative_to(exclude):
+            continue
+        if file.is_file() and not file.is_symlink():
+            stat = file.stat()
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total
+
+
+def kedro_env() -> dict[str, str]:
+    """The subprocesses' environment: this tree's package, no telemetry, one BLAS thread."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    env.update(
+        KEDRO_DISABLE_TELEMETRY="1",
+        DO_NOT_TRACK="1",
+        GX_ANALYTICS_ENABLED="false",
+        MPLBACKEND="Agg",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+    )
+    return env
+
+
+def _gb(nbytes: float) -> str:
+    return f"{nbytes / 1e9:.2f} GB"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark; returns the peaks, ratios, disk use and verdicts."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--days", type=float, nargs=2, default=(5.0, 20.0))
+    parser.add_argument("--seed", type=int, default=20240610)
+    parser.add_argument("--dir", type=Path, default=None, help="where the projects go")
+    parser.add_argument("--keep", action="store_true", help="keep the projects")
+    parser.add_argument("--pipelines", nargs="+", choices=PIPELINES, default=list(PIPELINES))
+    parser.add_argument(
+        "--smoke", action="store_true", help="0.25 and 0.5 days, tiny box, sequential"
+    )
+    args = parser.parse_args(argv)
+    demo = yaml.safe_load((ROOT / "conf" / "base" / "parameters_demo.yml").read_text())["demo"]
+    box = yaml.safe_load((ROOT / "conf" / "base" / "parameters.yml").read_text())["box"]
+    margin = float(demo["margin_km"])
+    days = sorted(args.days)
+    params = None
+    if args.smoke:
+        days, box, margin = [0.25, 0.5], SMOKE_BOX, 10.0
+        params = {"execution": {"executor": "sequential", "progress": False}}
+    pipelines = [name for name in PIPELINES if name in args.pipelines]
+    if days[0] == days[1]:
+        parser.error(f"--days needs two different lengths, got {days}")
+    load = os.getloadavg()
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB; load average "
+        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; python {platform.python_version()}"
+    )
+    print(f"box {box}; worlds of {days[0]:g} and {days[1]:g} days; code from {ROOT / 'src'}")
+    base = Path(tempfile.mkdtemp(prefix="bench_memory_", dir=args.dir))
+    env = kedro_env()
+    peaks: dict[float, dict[str, Peak]] = {}
+    disk: dict[float, tuple[int, int]] = {}
+    try:
+        for d in days:
+            t0 = time.perf_counter()
+            project = make_project(base / f"days_{d:g}", d, box, margin, args.seed, params)
+            print(f"world of {d:g} days written in {time.perf_counter() - t0:.0f} s")
+            peaks[d] = {}
+            for name in pipelines:
+                log = project / f"{name}.log"
+                command = [sys.executable, "-m", "kedro", "run", f"--pipelines={name}"]
+                peaks[d][name] = measure(command, project, env, log)
+                p = peaks[d][name]
+                print(
+                    f"  {d:>5g} days  {name:<11} tree {_gb(p.tree_bytes)}  "
+                    f"largest {_gb(p.largest_bytes)}  {p.wall_s:6.1f} s"
+                )
+            disk[d] = (
+                folder_bytes(project / "data", exclude=project / RAW),
+                folder_bytes(project / RAW),
+            )
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print(f"projects kept in {base}")
+
+    short, long_ = days
+    print(f"\npeak RSS per pipeline ({short:g} → {long_:g} days, ratio long/short):")
+    ratios = {}
+    for name in pipelines:
+        a, b = peaks[short][name], peaks[long_][name]
+        ratios[name] = b.tree_bytes / a.tree_bytes
+        print(
+            f"  {name:<11} tree {_gb(a.tree_bytes)} → {_gb(b.tree_bytes)}  ×{ratios[name]:.3f}   "
+            f"largest {_gb(a.largest_bytes)} → {_gb(b.largest_bytes)}  "
+            f"×{b.largest_bytes / a.largest_bytes:.3f}"
+        )
+    peak_short = max(p.tree_bytes for p in peaks[short].values())
+    peak_long = max(p.tree_bytes for p in peaks[long_].values())
+    ratio = peak_long / peak_short
+    slope = (peak_long - peak_short) / (long_ - short)  # bytes per day
+    two_year = peak_long + max(slope, 0.0) * (TWO_YEARS_DAYS - long_)
+    per_month = tuple((disk[long_][k] - disk[short][k]) / (long_ - short) * 30 for k in (0, 1))
+    ratio_ok, two_year_ok = ratio <= RATIO_GOAL, two_year < TWO_YEAR_GOAL_GB * 1e9
+    print(
+        f"peak of the run: {_gb(peak_short)} → {_gb(peak_long)}, ratio {ratio:.3f} "
+        f"(goal ≤ {RATIO_GOAL}): {_verdict(ratio_ok)}"
+    )
+    print(
+        f"two-year peak (linear from the two worlds, {slope * 30 / 1e9:+.3f} GB per month): "
+        f"{_gb(two_year)} (goal < {TWO_YEAR_GOAL_GB:g} GB): {_verdict(two_year_ok)}"
+    )
+    print(
+        f"disk per month: pipeline outputs {per_month[0] / 1e9:.2f} GB, raw world "
+        f"{per_month[1] / 1e9:.2f} GB (outputs of the {long_:g}-day world: "
+        f"{_gb(disk[long_][0])})"
+    )
+    return {
+        "days": days,
+        "peaks": peaks,
+        "ratios": ratios,
+        "ratio": ratio,
+        "two_year_bytes": two_year,
+        "disk_per_month": per_month,
+        "passed": {"ratio": ratio_ok, "two_year": two_year_ok},
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Smoke run of benchmarks/bench_memory.py at a tiny size (so that it cannot rot)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+BENCH = Path(__file__).parents[2] / "benchmarks" / "bench_memory.py"
+
+
+def test_memory_benchmark_smoke(tmp_path: Path, capsys) -> None:
+    spec = importlib.util.spec_from_file_location("bench_memory", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.main(["--smoke", "--pipelines", "ingestion", "--dir", str(tmp_path)])
+    assert result["days"] == [0.25, 0.5]
+    for peaks in result["peaks"].values():
+        assert list(peaks) == ["ingestion"]
+        peak = peaks["ingestion"]
+        assert 50e6 < peak.largest_bytes <= peak.tree_bytes  # a kedro process: > 50 MB
+        assert peak.wall_s > 0
+    assert result["ratio"] > 0
+    assert result["two_year_bytes"] >= max(
+        p["ingestion"].tree_bytes for p in result["peaks"].values()
+    )
+    assert result["disk_per_month"][1] > 0  # the longer world's raw files
+    out = capsys.readouterr().out
+    for text in ("peak RSS per pipeline", "ratio", "two-year peak", "disk per month"):
+        assert text in out
+    assert list(tmp_path.iterdir()) == []  # the projects were removed
