@@ -21,8 +21,9 @@ as flat). Goals: ratio ≤ 1.15 and two-year peak < 4 GB, each printed PASS or F
 Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_memory.py [--days 5 20] [--dir DIR]
-        [--keep] [--smoke]
+        [--keep] [--worlds DIR] [--pipelines ...] [--smoke]
 
+``--worlds DIR`` writes the worlds there once and reuses them (hard links) in later runs.
 ``--pipelines`` measures some of them only (each needs the previous ones' outputs: a
 subset must start with ingestion). ``--smoke`` runs 0.25 and 0.5 days on a 10 × 15-cell
 box with the sequential executor (``--smoke --pipelines ingestion``, the test suite's, takes
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -118,9 +120,17 @@ def make_project(
     margin_km: float,
     seed: int,
     params: dict | None = None,
+    worlds: Path | None = None,
 ) -> Path:
     """A copy of the project at ``root`` with a synthetic world of ``days`` in its raw folder
-    (``params`` override the base parameters, besides the box)."""
+    (``params`` override the base parameters, besides the box).
+
+    With ``worlds``, the world is written once to ``worlds/days_<days>`` and hard-linked
+    into the project (the pipelines never write raw files); a world found there is reused.
+
+    Raises:
+        ValueError: The world found in ``worlds`` has another configuration.
+    """
     shutil.copytree(ROOT / "conf" / "base", root / "conf" / "base")
     (root / "conf" / "local").mkdir()
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
@@ -136,7 +146,16 @@ def make_project(
             "margin_km": margin_km,
         }
     )
-    SyntheticWorld(config).write(root / RAW, progress=False)
+    if worlds is None:
+        SyntheticWorld(config).write(root / RAW, progress=False)
+        return root
+    cached = worlds / f"days_{days:g}"
+    if not (cached / "world.json").is_file():
+        SyntheticWorld(config).write(cached, progress=False)
+    found = json.loads((cached / "world.json").read_text())["config"]
+    if found != json.loads(json.dumps(config.to_dict())):
+        raise ValueError(f"--worlds: {cached} holds a world of another configuration")
+    shutil.copytree(cached, root / RAW, copy_function=os.link)
     return root
 
 
@@ -186,6 +205,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=20240610)
     parser.add_argument("--dir", type=Path, default=None, help="where the projects go")
     parser.add_argument("--keep", action="store_true", help="keep the projects")
+    parser.add_argument(
+        "--worlds", type=Path, default=None, help="write the worlds here once, reuse them"
+    )
     parser.add_argument("--pipelines", nargs="+", choices=PIPELINES, default=list(PIPELINES))
     parser.add_argument(
         "--smoke", action="store_true", help="0.25 and 0.5 days, tiny box, sequential"
@@ -216,7 +238,9 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         for d in days:
             t0 = time.perf_counter()
-            project = make_project(base / f"days_{d:g}", d, box, margin, args.seed, params)
+            project = make_project(
+                base / f"days_{d:g}", d, box, margin, args.seed, params, args.worlds
+            )
             print(f"world of {d:g} days written in {time.perf_counter() - t0:.0f} s")
             peaks[d] = {}
             for name in pipelines:

@@ -12,7 +12,10 @@ def test_memory_benchmark_smoke(tmp_path: Path, capsys) -> None:
     spec = importlib.util.spec_from_file_location("bench_memory", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    result = bench.main(["--smoke", "--pipelines", "ingestion", "--dir", str(tmp_path)])
+    projects, worlds = tmp_path / "projects", tmp_path / "worlds"
+    projects.mkdir()
+    argv = ["--smoke", "--pipelines", "ingestion", "--dir", str(projects), "--worlds", str(worlds)]
+    result = bench.main(argv)
     assert result["days"] == [0.25, 0.5]
     for peaks in result["peaks"].values():
         assert list(peaks) == ["ingestion"]
@@ -27,4 +30,6 @@ def test_memory_benchmark_smoke(tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out
     for text in ("peak RSS per pipeline", "ratio", "two-year peak", "disk per month"):
         assert text in out
-    assert list(tmp_path.iterdir()) == []  # the projects were removed
+    assert list(projects.iterdir()) == []  # the projects were removed
+    assert sorted(p.name for p in worlds.iterdir()) == ["days_0.25", "days_0.5"]  # kept
+    assert (worlds / "days_0.5" / "world.json").is_file()
