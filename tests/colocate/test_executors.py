@@ -88,3 +88,29 @@ def test_a_local_dask_cluster_gives_the_same_numbers(radar_hours, box, tmp_path,
         dask_processes=False,
     )
     assert_same(result, sequential)
+
+
+def test_blocks_computed_on_a_local_dask_cluster_stream_into_a_store(
+    radar_hours, box, tmp_path, sequential
+):
+    """With the Dask executor the blocks are computed on the workers and the store is written
+    from the driver, block by block in time order: the stored period is the sequential one."""
+    from rainscore.colocate import ColocationStream, iter_colocation
+    from rainscore.stores import open_store, write_store
+
+    stream = ColocationStream(
+        iter_colocation(
+            radar_hours,
+            box,
+            cache_dir=tmp_path / "weights",
+            config=ColocationConfig(block_half_hours=1),
+            execution=ExecutorConfig(
+                executor="dask", dask_scheduler="local", dask_processes=False, progress=False
+            ),
+        )
+    )
+    assert write_store(tmp_path / "radar.zarr", stream) == 4
+    stored = open_store(tmp_path / "radar.zarr").load()
+    for name, var in sequential.dataset.data_vars.items():
+        np.testing.assert_array_equal(stored[name].values, var.values)
+    assert stream.bad_frames == sequential.bad_frames

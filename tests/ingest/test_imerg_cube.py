@@ -97,3 +97,129 @@ def test_pmw_age_from_the_files_matches_the_worlds_truth(granules, tiny_box, tin
     # MWobservationTime is stored in whole minutes: agreement to a minute
     np.testing.assert_allclose(derived[both], true[both], atol=1.0)
     assert (derived[both] == 0).mean() > 0.05  # some pixels are seen during the half hour
+
+
+@pytest.mark.parametrize("block_half_hours", [1, 5, 48])
+def test_blocks_give_the_whole_cube_value_for_value(
+    granules, tiny_box, tmp_path, block_half_hours
+) -> None:
+    from rainscore.ingest import ImergCubeBlocks
+    from rainscore.stores import open_store, write_store
+
+    box = Box.from_dict(tiny_box)
+    paths = granules[:4] + granules[6:]  # a gap of two half hours
+    whole, whole_log = build_imerg_cube(paths, box=box, config=CONFIG, execution=SEQUENTIAL)
+    blocks = ImergCubeBlocks(
+        paths, box=box, config=CONFIG, execution=SEQUENTIAL, block_half_hours=block_half_hours
+    )
+    write_store(tmp_path / "cube.zarr", blocks)
+    stored = open_store(tmp_path / "cube.zarr").load()
+    assert set(stored.data_vars) == set(whole.data_vars)
+    np.testing.assert_array_equal(stored.time.values, whole.time.values)
+    for name in whole.data_vars:
+        np.testing.assert_array_equal(stored[name].values, whole[name].values, err_msg=name)
+    assert {k: v for k, v in stored.attrs.items() if k != "Conventions"} == {
+        k: v for k, v in whole.attrs.items() if k != "Conventions"
+    }
+    pd.testing.assert_frame_equal(blocks.log(), whole_log)
+
+
+def test_blocks_reuse_a_lazily_opened_previous_store(granules, tiny_box, tmp_path) -> None:
+    from rainscore.ingest import ImergCubeBlocks
+    from rainscore.stores import open_store, write_store
+
+    box = Box.from_dict(tiny_box)
+    first = ImergCubeBlocks(granules[:8], box=box, config=CONFIG, execution=SEQUENTIAL)
+    write_store(tmp_path / "first.zarr", first)
+    previous = open_store(tmp_path / "first.zarr")  # dask-backed: read a block at a time
+    again = ImergCubeBlocks(
+        granules,
+        box=box,
+        config=CONFIG,
+        execution=SEQUENTIAL,
+        previous=previous,
+        block_half_hours=5,
+    )
+    write_store(tmp_path / "again.zarr", again)
+    status = again.log().set_index("path")["status"]
+    assert (status[granules[:8]] == "reused").all()
+    assert (status[granules[8:]] == "read").all()
+    fresh, _ = build_imerg_cube(granules, box=box, config=CONFIG, execution=SEQUENTIAL)
+    stored = open_store(tmp_path / "again.zarr").load()
+    for name in ("precipitation", "pmw_age_forward", "pmw_age_backward"):
+        np.testing.assert_array_equal(stored[name].values, fresh[name].values)
+
+
+def _pmw_blocks(n_times: int, size: int, seed: int = 0, shape: tuple[int, int] = (3, 4)):
+    """Random mw fields (a sparse overpass every few hours, unknown half hours, a pixel
+    never seen) on a regular axis, in blocks of ``size``."""
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+    dims = (n_times, *shape)
+    source = np.where(rng.random(dims) < 0.15, rng.integers(1, 9, dims), 0).astype(np.float32)
+    source[rng.random(dims) < 0.03] = np.nan
+    source[:, 0, 0] = 0.0  # never seen
+    minutes = rng.integers(0, 30, dims).astype(np.float32)
+    minutes[rng.random(dims) < 0.1] = np.nan
+    time = pd.date_range("2024-06-10", periods=n_times, freq="30min")
+    whole = xr.Dataset(
+        {
+            "mw_source": (("time", "lat", "lon"), source),
+            "mw_observation_time": (("time", "lat", "lon"), minutes),
+        },
+        coords={
+            "time": time,
+            "lat": 45.05 + 0.1 * np.arange(shape[0]),
+            "lon": 1.05 + 0.1 * np.arange(shape[1]),
+        },
+    )
+    return whole, [whole.isel(time=slice(i, i + size)) for i in range(0, n_times, size)]
+
+
+@pytest.mark.parametrize("product", ["Late", "Early"])
+@pytest.mark.parametrize("size", [1, 2, 7, 200])
+def test_pmw_age_across_block_edges_is_the_whole_periods(product, size) -> None:
+    from rainscore.ingest.imerg_cube import _PmwAges
+    from rainscore.io import pmw_age
+
+    whole, blocks = _pmw_blocks(150, size)
+    ages = _PmwAges(product)
+    out = [b for block in blocks for b in ages.push(block)] + ages.flush()
+    assert [b.sizes["time"] for b in out] == [b.sizes["time"] for b in blocks]
+    expected = pmw_age(whole, product=product)
+    for name in ("pmw_age_forward", "pmw_age_backward"):
+        got = np.concatenate([b[name].values for b in out])
+        np.testing.assert_array_equal(got, expected[name].values, err_msg=name)
+
+
+def test_pmw_age_blocks_hold_memory_flat_in_the_period() -> None:
+    """Blocks are released as soon as their ages are known: the peak of a period four times
+    longer is about the same (the pixel never seen is left out: it would hold every block
+    back until the end, by design of the backward age)."""
+    import tracemalloc
+
+    from rainscore.ingest.imerg_cube import _PmwAges
+
+    def peak(n_blocks: int) -> int:
+        whole, blocks = _pmw_blocks(48 * n_blocks, 48, seed=1, shape=(20, 30))
+        del whole
+        tracemalloc.start()
+        ages = _PmwAges("Late")
+        for block in blocks:
+            block = block.copy(deep=True)
+            block["mw_source"][:, 0, 0] = 3.0  # seen every half hour
+            for _ in ages.push(block):
+                pass
+        ages.flush()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak
+
+    assert peak(40) < 1.3 * peak(10)
+
+
+@pytest.mark.parametrize("bad", [0, -48, 1.5, True, "48"])
+def test_a_bad_block_size_is_refused_naming_the_parameter(bad) -> None:
+    with pytest.raises(ValueError, match=r"ingestion\.block_half_hours .* got"):
+        IngestionConfig.from_dict({"block_half_hours": bad})

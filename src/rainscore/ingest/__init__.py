@@ -5,7 +5,7 @@ previous cube or inventory, only new or changed files are read.
 """
 
 from rainscore.ingest.config import IngestionConfig
-from rainscore.ingest.imerg_cube import build_imerg_cube
+from rainscore.ingest.imerg_cube import ImergCubeBlocks, build_imerg_cube
 from rainscore.ingest.parallel import FileResult, map_files
 from rainscore.ingest.radar_inventory import INVENTORY_COLUMNS, build_radar_inventory
 from rainscore.ingest.report import ingestion_report
@@ -13,6 +13,7 @@ from rainscore.ingest.report import ingestion_report
 __all__ = [
     "INVENTORY_COLUMNS",
     "FileResult",
+    "ImergCubeBlocks",
     "IngestionConfig",
     "build_imerg_cube",
     "build_radar_inventory",

@@ -26,6 +26,8 @@ class IngestionConfig:
             common one, :func:`rainscore.colocate.frames.frame_model`). The one setting of
             the frame length: frames per half hour, weights and the frames a scored cell
             needs follow from it.
+        block_half_hours: Half hours of the IMERG cube read and written at a time
+            (:class:`rainscore.ingest.ImergCubeBlocks`; a day by default).
     """
 
     strict: bool = False
@@ -33,6 +35,7 @@ class IngestionConfig:
     imerg_variables: tuple[str, ...] | None = None
     radar_grid_id: str = "auto"
     radar_frame_minutes: int | None = None
+    block_half_hours: int = 48
 
     def __post_init__(self) -> None:
         minutes = self.radar_frame_minutes
@@ -47,6 +50,11 @@ class IngestionConfig:
                 f"{HALF_HOUR_MINUTES}, got {minutes!r}"
             )
         check_run(self.imerg_run, parameter="ingestion.imerg_run", allow_auto=True)
+        blocks = self.block_half_hours
+        if isinstance(blocks, bool) or not isinstance(blocks, int) or blocks < 1:
+            raise ValueError(
+                f"ingestion.block_half_hours must be a whole number ≥ 1, got {blocks!r}"
+            )
 
     @classmethod
     def from_dict(cls, params: dict[str, Any] | None) -> IngestionConfig:

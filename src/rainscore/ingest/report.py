@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -33,8 +32,10 @@ def ingestion_report(
     """Summarise an ingestion run as a JSON-ready mapping.
 
     Args:
-        imerg_log: Per-file log of :func:`build_imerg_cube`.
-        imerg_cube: The cube it returned.
+        imerg_log: Per-file log of :func:`build_imerg_cube` (or of
+            :class:`~rainscore.ingest.ImergCubeBlocks`); the missing half hours of the cube
+            are those without a granule read or reused.
+        imerg_cube: The cube (its time axis, product and version).
         radar_inventory: The inventory of :func:`build_radar_inventory`.
         radar_frame_minutes: Spacing of radar frames, for the gap listing (``None``: from
             the inventory, :func:`rainscore.colocate.frames.frame_model`).
@@ -50,6 +51,10 @@ def ingestion_report(
         axis = pd.date_range(ends[0], ends[-1], freq=f"{radar_frame_minutes}min")
         radar_gaps = time_gaps(axis, np.isin(axis.values, ends.values))
     times = pd.DatetimeIndex(imerg_cube.time.values)
+    # From the log, not the cube's attributes: a cube written block by block stores the
+    # attributes known before its granules were read, and one may fail to be read.
+    used = imerg_log.loc[imerg_log["status"].isin(["read", "reused"]), "time"]
+    imerg_gaps = time_gaps(times, np.isin(times.values, pd.DatetimeIndex(used).values))
     return {
         "imerg": {
             "product": imerg_cube.attrs.get("product"),
@@ -61,7 +66,7 @@ def ingestion_report(
             "first_time": times[0].isoformat() if len(times) else None,
             "last_time": times[-1].isoformat() if len(times) else None,
             "n_times": len(times),
-            "missing_times": json.loads(imerg_cube.attrs.get("missing_times", "[]")),
+            "missing_times": imerg_gaps,
         },
         "radar": {
             "files": len(radar_inventory),

@@ -10,8 +10,8 @@ import xarray as xr
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import (
+    ImergCubeBlocks,
     IngestionConfig,
-    build_imerg_cube,
     build_radar_inventory,
     ingestion_report,
 )
@@ -23,19 +23,33 @@ def ingest_imerg(
     box: dict[str, float],
     ingestion: dict[str, Any],
     execution: dict[str, Any],
-) -> tuple[xr.Dataset, pd.DataFrame]:
+) -> tuple[ImergCubeBlocks, ImergCubeBlocks]:
     """Read the IMERG granules over the box (only those the previous cube lacks).
 
+    Nothing is read here: the ``imerg_cube`` store reads and writes the cube a block of
+    ``ingestion.block_half_hours`` at a time as it iterates the blocks.
+
     Returns:
-        The IMERG cube (with PMW age) and the per-file log.
+        The blocks of the IMERG cube (with PMW age), twice: for the store, and for
+        :func:`log_imerg_ingestion`, which takes the per-file log from them once they are
+        written (``imerg_cube_blocks`` is passed on by reference, ``copy_mode: assign``).
     """
-    return build_imerg_cube(
+    config = IngestionConfig.from_dict(ingestion)
+    blocks = ImergCubeBlocks(
         imerg_raw,
         box=Box.from_dict(box),
-        config=IngestionConfig.from_dict(ingestion),
+        config=config,
         previous=imerg_cube_previous,
         execution=ExecutorConfig.from_dict(execution, stage="ingestion"),
+        block_half_hours=config.block_half_hours,
     )
+    return blocks, blocks
+
+
+def log_imerg_ingestion(imerg_cube_blocks: ImergCubeBlocks) -> pd.DataFrame:
+    """The per-file log of the IMERG cube's blocks (``read``, ``reused`` or ``skipped`` with
+    the reason), complete since the ``imerg_cube`` store consumed them."""
+    return imerg_cube_blocks.log()
 
 
 def inventory_radar(

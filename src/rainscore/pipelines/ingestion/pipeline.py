@@ -2,7 +2,12 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from rainscore.pipelines.ingestion.nodes import ingest_imerg, inventory_radar, report_ingestion
+from rainscore.pipelines.ingestion.nodes import (
+    ingest_imerg,
+    inventory_radar,
+    log_imerg_ingestion,
+    report_ingestion,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -18,8 +23,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:ingestion",
                     "params:execution",
                 ],
-                outputs=["imerg_cube", "imerg_ingestion_log"],
+                outputs=["imerg_cube", "imerg_cube_blocks"],
                 name="ingest_imerg",
+            ),
+            Node(
+                func=log_imerg_ingestion,
+                inputs="imerg_cube_blocks",
+                outputs="imerg_ingestion_log",
+                name="log_imerg_ingestion",
             ),
             Node(
                 func=inventory_radar,
