@@ -404,3 +404,38 @@ def test_a_stream_of_blocks_writes_the_whole_period_store_and_collects_bad_frame
     messages = [r.getMessage() for r in caplog.records]
     assert any("1 radar file(s) could not be used" in m for m in messages)
     assert any(m.startswith("2 of 3 half hour(s) have fewer radar frames") for m in messages)
+
+
+def test_a_stream_holds_one_block_whatever_the_period(tmp_path):
+    """Writing a stream of 16 day blocks peaks at about the memory of 4 (tracemalloc)."""
+    import tracemalloc
+
+    from rainscore.colocate import BadFrame, ColocationResult, ColocationStream
+    from rainscore.stores import write_store
+
+    def results(n_blocks: int):
+        grid = np.zeros((48, 60, 80), np.float32)  # 0.9 MB a block
+        for b in range(n_blocks):
+            time = pd.date_range("2024-01-01", periods=48, freq="30min") + pd.Timedelta(days=b)
+            ds = xr.Dataset(
+                {
+                    "rain": (("time", "lat", "lon"), grid + b),
+                    "n_frames": ("time", np.full(48, 6, np.int16)),
+                    "n_impossible": ("time", np.zeros(48, np.int64)),
+                },
+                coords={"time": time, "lat": 45.05 + 0.1 * np.arange(60), "lon": np.arange(80.0)},
+                attrs={"frames_per_half_hour": 6, "frame_minutes": 5, "frame_kind": "accumulation"},
+            )
+            yield ColocationResult(ds, [BadFrame(f"f{b}.h5", "e", "unreadable", "skipped")])
+
+    def peak(n_blocks: int) -> int:
+        stream = ColocationStream(results(n_blocks))
+        tracemalloc.start()
+        write_store(tmp_path / f"radar{n_blocks}.zarr", stream)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert len(stream.bad_frames) == n_blocks
+        return peak
+
+    peak(1)  # imports and caches
+    assert peak(16) < 1.3 * peak(4)
