@@ -223,3 +223,29 @@ def test_pmw_age_blocks_hold_memory_flat_in_the_period() -> None:
 def test_a_bad_block_size_is_refused_naming_the_parameter(bad) -> None:
     with pytest.raises(ValueError, match=r"ingestion\.block_half_hours .* got"):
         IngestionConfig.from_dict({"block_half_hours": bad})
+
+
+def test_block_reads_share_one_start_of_the_workers(granules, tiny_box, monkeypatch) -> None:
+    """Threads read every block (one pool for all of them) and give the sequential cube."""
+    import rainscore.ingest.parallel as parallel
+    from rainscore.ingest import ImergCubeBlocks
+
+    started = []
+    real = parallel.open_executor
+
+    def counting(config, **kwargs):
+        started.append(config.executor)
+        return real(config, **kwargs)
+
+    monkeypatch.setattr(parallel, "open_executor", counting)
+    box = Box.from_dict(tiny_box)
+    threads = ExecutorConfig(executor="threads", workers=2, progress=False)
+    blocks = list(
+        ImergCubeBlocks(granules, box=box, config=CONFIG, execution=threads, block_half_hours=3)
+    )
+    assert started == ["threads"]
+    assert len(blocks) == 4
+    whole, _ = build_imerg_cube(granules, box=box, config=CONFIG, execution=SEQUENTIAL)
+    for name in whole.data_vars:
+        got = np.concatenate([b[name].values for b in blocks])
+        np.testing.assert_array_equal(got, whole[name].values, err_msg=name)

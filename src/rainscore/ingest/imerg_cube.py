@@ -15,12 +15,12 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.colocate.pairing import HALF_HOUR
-from rainscore.execution import ExecutorConfig
+from rainscore.execution import ExecutorConfig, Workers
 from rainscore.grids import Box
 from rainscore.grids.imerg import IMERG_CRS
 from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
-from rainscore.ingest.parallel import map_files
+from rainscore.ingest.parallel import file_workers, map_files
 from rainscore.io import ReaderError, open_imerg, parse_imerg_filename, pmw_age
 from rainscore.io.imerg_filename import IMERG_PRODUCTS, ImergFileInfo, version_number
 
@@ -195,11 +195,23 @@ class ImergCubeBlocks:
         used = [path for path, _ in plan.by_time.values()]
         attrs = _cube_attrs(plan, self._box, used, axis, present)
         to_read, reused = set(plan.to_read), set(plan.reused)
+        with file_workers(self._execution) as workers:  # started once for every block
+            yield from self._blocks(axis, attrs, to_read, reused, workers)
+
+    def _blocks(
+        self,
+        axis: pd.DatetimeIndex,
+        attrs: dict,
+        to_read: set,
+        reused: set,
+        workers: Workers | None,
+    ) -> Iterator[xr.Dataset]:
+        plan = self._plan
         template: xr.Dataset | None = None
         ages: _PmwAges | None = None
         for start in range(0, axis.size, self._size):
             block_axis = axis[start : start + self._size]
-            parts = self._read(block_axis, to_read, reused)
+            parts = self._read(block_axis, to_read, reused, workers)
             if parts:
                 block = xr.concat(
                     parts, dim="time", data_vars="all", coords="minimal", join="exact"
@@ -219,7 +231,9 @@ class ImergCubeBlocks:
         if ages is not None:
             yield from ages.flush()
 
-    def _read(self, block_axis: pd.DatetimeIndex, to_read: set, reused: set) -> list[xr.Dataset]:
+    def _read(
+        self, block_axis: pd.DatetimeIndex, to_read: set, reused: set, workers: Workers | None
+    ) -> list[xr.Dataset]:
         plan = self._plan
         results = map_files(
             partial(_read_granule, box=self._box, variables=plan.variables),
@@ -227,6 +241,7 @@ class ImergCubeBlocks:
             execution=self._execution,
             strict=self._config.strict,
             desc="IMERG granules",
+            workers=workers,
         )
         parts = []
         for result in results:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from rainscore.execution import ExecutorConfig, open_executor
+from rainscore.execution import ExecutorConfig, Workers, open_executor
 from rainscore.io import ReaderError
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def map_files(
     execution: ExecutorConfig | None = None,
     strict: bool = False,
     desc: str = "files",
+    workers: Workers | None = None,
 ) -> list[FileResult]:
     """Read ``paths`` with ``func``, in parallel, keeping the input order.
 
@@ -64,6 +66,8 @@ def map_files(
             get the files in batches of up to 32.
         strict: Raise :class:`ReaderError` at the first file that fails.
         desc: Label of the progress bar.
+        workers: Workers already started for ``execution`` (:func:`file_workers`), for a
+            caller that maps files many times (a block at a time); default: start them here.
 
     Returns:
         One :class:`FileResult` per path, in the order of ``paths``.
@@ -75,6 +79,7 @@ def map_files(
     paths = list(paths)
     if len(paths) < 2 or (execution.workers == 1 and execution.executor != "dask"):
         execution = replace(execution, executor="sequential")
+        workers = None
     size = 1
     if execution.executor in ("processes", "dask"):
         size = max(1, min(32, len(paths) // (4 * execution.workers)))
@@ -84,9 +89,9 @@ def map_files(
         tqdm(
             total=len(paths), desc=desc, unit="file", disable=not execution.progress or not paths
         ) as bar,
-        open_executor(execution) as workers,
+        open_executor(execution) if workers is None else nullcontext(workers) as pool,
     ):
-        for batch in workers.map(partial(_call_each, func), batches):
+        for batch in pool.map(partial(_call_each, func), batches):
             for result in batch:
                 bar.update()
                 if strict and not result.ok:
@@ -94,3 +99,17 @@ def map_files(
                     raise ReaderError(result.path, result.reason or "unreadable", detail)
                 results.append(result)
     return results
+
+
+@contextmanager
+def file_workers(execution: ExecutorConfig | None = None) -> Iterator[Workers | None]:
+    """The workers :func:`map_files` would start, started once for many calls (``None``
+    when it would read in this process); stopped on exit."""
+    execution = execution or ExecutorConfig()
+    if execution.executor == "sequential" or (
+        execution.workers == 1 and execution.executor != "dask"
+    ):
+        yield None
+        return
+    with open_executor(execution) as workers:
+        yield workers
