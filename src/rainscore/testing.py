@@ -20,7 +20,9 @@ computed by the library functions the pipelines call, so they follow the pipelin
 from __future__ import annotations
 
 import json
+import os
 
+import h5py
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -335,3 +337,23 @@ def fake_map_scores(
     context = map_features(pairs, config=features, truth=truth)
     overlap = [c for c in context.columns if c in table.columns]
     return table.join(context.drop(columns=overlap), how="left")
+
+
+def corrupt_hdf5_chunks(path: str | os.PathLike, data_path: str = "dataset1/data1/data") -> None:
+    """Damage every compressed chunk of a file's array in place: the file still opens and its
+    attributes read, but decompressing the data fails (a test of ``corrupt_data``).
+
+    Args:
+        path: An HDF5 file with a chunked, compressed array (a copy: it is modified).
+        data_path: The array's path in the file (default: the ODIM data of dataset1).
+    """
+    with h5py.File(path, "r") as h5:
+        dset = h5[data_path]
+        spans = [
+            (info.byte_offset, info.size)
+            for info in (dset.id.get_chunk_info(i) for i in range(dset.id.get_num_chunks()))
+        ]
+    with open(path, "r+b") as f:
+        for offset, size in spans:
+            f.seek(offset + size // 4)
+            f.write(b"\xff" * (size // 2))

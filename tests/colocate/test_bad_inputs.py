@@ -12,6 +12,7 @@ import xarray as xr
 
 from rainscore.colocate import ColocationConfig, ColocationError, colocate_radar
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
+from rainscore.testing import corrupt_hdf5_chunks
 
 T0 = dt.datetime(2023, 6, 1, 12, 0)
 
@@ -99,23 +100,9 @@ def test_the_share_of_impossible_values_is_a_parameter(series, box, grid, tmp_pa
         ColocationConfig(max_impossible_fraction=1.5)
 
 
-def corrupt_chunks(path) -> None:
-    """Overwrite the middle of every compressed chunk: HDF5 opens, inflating fails."""
-    with h5py.File(path, "r") as h5:
-        dset = h5["dataset1/data1/data"]
-        spans = [
-            (info.byte_offset, info.size)
-            for info in (dset.id.get_chunk_info(i) for i in range(dset.id.get_num_chunks()))
-        ]
-    with open(path, "r+b") as f:
-        for offset, size in spans:
-            f.seek(offset + size // 4)
-            f.write(b"\xff" * (size // 2))
-
-
 def test_a_chunk_that_fails_to_decompress_is_named_with_its_reason(series, box, tmp_path):
     paths = [series.add(minutes(5 * k), 0.1) for k in range(1, 7)]
-    corrupt_chunks(paths[0])
+    corrupt_hdf5_chunks(paths[0])
     result = run(series.inventory(), box, tmp_path)
     assert [(b.path, b.reason, b.outcome) for b in result.bad_frames] == [
         (str(paths[0]), "corrupt_data", "skipped")

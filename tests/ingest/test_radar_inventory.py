@@ -11,6 +11,7 @@ from rainscore.execution import ExecutorConfig
 from rainscore.grids import METEOFRANCE_1KM, METEOFRANCE_500M
 from rainscore.ingest import IngestionConfig, build_radar_inventory
 from rainscore.synthetic.radar_file import write_radar_file
+from rainscore.testing import corrupt_hdf5_chunks
 
 CONFIG = IngestionConfig()
 SEQUENTIAL = ExecutorConfig(executor="sequential", progress=False)
@@ -78,24 +79,10 @@ def test_strict_mode_raises_on_a_problem(tmp_path) -> None:
         build_radar_inventory([a, b], config=strict, execution=SEQUENTIAL)
 
 
-def _corrupt_chunks(path: str) -> None:
-    """Damage every compressed chunk: the attributes stay readable, the data does not."""
-    with h5py.File(path, "r") as h5:
-        dset = h5["dataset1/data1/data"]
-        spans = [
-            (info.byte_offset, info.size)
-            for info in (dset.id.get_chunk_info(i) for i in range(dset.id.get_num_chunks()))
-        ]
-    with open(path, "r+b") as f:
-        for offset, size in spans:
-            f.seek(offset + size // 4)
-            f.write(b"\xff" * (size // 2))
-
-
 def test_a_corrupt_duplicate_that_sorts_first_does_not_push_out_the_good_file(tmp_path) -> None:
     corrupt = _write(tmp_path / "a_corrupt.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
     good = _write(tmp_path / "b_good.h5", METEOFRANCE_1KM, "2024-06-10T00:05")
-    _corrupt_chunks(corrupt)
+    corrupt_hdf5_chunks(corrupt)
     inv = build_radar_inventory([corrupt, good], config=CONFIG, execution=SEQUENTIAL).set_index(
         "path"
     )

@@ -17,6 +17,7 @@ from kedro.runner import SequentialRunner
 from rainscore.pipeline_registry import register_pipelines
 from rainscore.pipelines.colocation.nodes import BAD_INPUTS_PATH
 from rainscore.scores import parse_score_column
+from rainscore.testing import corrupt_hdf5_chunks
 from rainscore.validation import ValidationError
 
 
@@ -154,19 +155,6 @@ def _wettest(paths: list) -> int:
     return int(np.argmax(wet))
 
 
-def _corrupt_chunks(path) -> None:
-    with h5py.File(path, "r") as h5:
-        dset = h5["dataset1/data1/data"]
-        spans = [
-            (info.byte_offset, info.size)
-            for info in (dset.id.get_chunk_info(i) for i in range(dset.id.get_num_chunks()))
-        ]
-    with open(path, "r+b") as f:
-        for offset, size in spans:
-            f.seek(offset + size // 4)
-            f.write(b"\xff" * (size // 2))
-
-
 def test_bad_inputs_of_every_stage_in_one_report(project, world_copy, caplog) -> None:
     imerg = sorted((world_copy / "imerg").rglob("3B-HHR*"))
     radar = sorted((world_copy / "radar").rglob("*.h5"))
@@ -175,7 +163,7 @@ def test_bad_inputs_of_every_stage_in_one_report(project, world_copy, caplog) ->
     with h5py.File(negative, "r+") as h5:
         h5["dataset1/what"].attrs["gain"] = -0.01
     corrupt = radar[0] if negative != radar[0] else radar[1]
-    _corrupt_chunks(corrupt)
+    corrupt_hdf5_chunks(corrupt)
     project.config["imerg_raw"]["path"] = str(world_copy / "imerg")
     project.config["radar_raw"]["path"] = str(world_copy / "radar")
     project.run("ingestion")
