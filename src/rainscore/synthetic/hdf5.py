@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import h5py
 import numpy as np
 
+from rainscore.grids.projected import ProjectedGrid
+
 
 def set_attrs(obj: h5py.Group | h5py.Dataset, attrs: Mapping[str, object]) -> None:
     """Create scalar attributes (numpy scalars or ``np.bytes_``) on ``obj``.
@@ -28,6 +30,28 @@ def set_attrs(obj: h5py.Group | h5py.Dataset, attrs: Mapping[str, object]) -> No
         tid = h5py.h5t.py_create(arr.dtype, logical=True)
         aid = h5py.h5a.create(obj.id, name.encode("ascii"), tid, space)
         aid.write(arr, mtype=tid)
+
+
+def odim_where(grid: ProjectedGrid, corners: Mapping[str, float]) -> dict[str, object]:
+    """The root ``where`` attributes of an ODIM composite: projection, size, pixel size and
+    the corners' longitudes and latitudes (``LL_lon`` …), typed as ODIM readers expect.
+
+    Args:
+        grid: The composite's grid.
+        corners: Corner coordinates by ODIM name, degrees.
+
+    Returns:
+        The attributes, for :func:`set_attrs`.
+    """
+    where: dict[str, object] = {
+        "projdef": np.bytes_(grid.crs.encode("ascii")),
+        "xsize": np.int64(grid.nx),
+        "ysize": np.int64(grid.ny),
+        "xscale": np.float64(grid.dx),
+        "yscale": np.float64(grid.dy),
+    }
+    where.update({name: np.float64(value) for name, value in corners.items()})
+    return where
 
 
 def deflate_chunk(chunk: np.ndarray, level: int, shuffle: bool) -> bytes:

@@ -37,7 +37,7 @@ from pyproj import Transformer
 
 from rainscore.atomic import atomic_path
 from rainscore.grids import Box, ProjectedGrid
-from rainscore.synthetic.hdf5 import set_attrs
+from rainscore.synthetic.hdf5 import odim_where, set_attrs
 from rainscore.synthetic.radar import FRAME_MINUTES, GAIN_MM
 from rainscore.synthetic.radar import NODATA as COUNTS_NODATA
 from rainscore.synthetic.radar_file import SOFTWARE, corner_lonlat
@@ -156,15 +156,7 @@ def write_opera_rate_file(
                 "source": _bytes("ORG:247,CMT:synthetic"),
             },
         )
-        where = {
-            "projdef": _bytes(grid.crs),
-            "xsize": np.int64(grid.nx),
-            "ysize": np.int64(grid.ny),
-            "xscale": np.float64(grid.dx),
-            "yscale": np.float64(grid.dy),
-        }
-        where.update({name: np.float64(value) for name, value in corners.items()})
-        set_attrs(f.create_group("where"), where)
+        set_attrs(f.create_group("where"), odim_where(grid, corners))
         set_attrs(
             f.create_group("how"),
             {

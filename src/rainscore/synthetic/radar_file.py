@@ -26,7 +26,7 @@ from pyproj import Transformer
 
 from rainscore.atomic import atomic_path
 from rainscore.grids import ProjectedGrid
-from rainscore.synthetic.hdf5 import set_attrs, write_chunked
+from rainscore.synthetic.hdf5 import odim_where, set_attrs, write_chunked
 from rainscore.synthetic.radar import GAIN_MM, NODATA
 
 SOFTWARE = "rainscore.synthetic"
@@ -115,15 +115,7 @@ def write_radar_file(
                 "source": _bytes("ORG:85"),
             },
         )
-        where = {
-            "projdef": _bytes(grid.crs),
-            "xsize": np.int64(grid.nx),
-            "ysize": np.int64(grid.ny),
-            "xscale": np.float64(grid.dx),
-            "yscale": np.float64(grid.dy),
-        }
-        where.update({name: np.float64(value) for name, value in corners.items()})
-        set_attrs(f.create_group("where"), where)
+        set_attrs(f.create_group("where"), odim_where(grid, corners))
         set_attrs(
             f.create_group("how"),
             {
