@@ -60,6 +60,9 @@ def _with(params: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("box.lat_mn", 43.0, r"Unknown box parameters \['lat_mn'\]"),
         ("box.lon_max", "east", r"box.lon_max must be a number \(degrees\), got 'east'"),
         ("demo.days", -1, r"demo: .*days must be > 0, got -1"),
+        ("demo.seed", -1, r"demo: .*seed must be a non-negative integer, got -1"),
+        ("colocation.engine.max_rate", 0, r"colocation.engine.max_rate must be > 0, got 0"),
+        ("colocation.engine.block_half_hours", 0, r"colocation.engine.block_half_hours must be"),
     ],
 )
 def test_bad_values_are_named_with_their_section(

@@ -43,13 +43,13 @@ class ColocationConfig:
     def __post_init__(self) -> None:
         if self.block_half_hours < 1:
             raise ValueError(
-                f"colocation.block_half_hours must be >= 1, got {self.block_half_hours}"
+                f"colocation.engine.block_half_hours must be >= 1, got {self.block_half_hours}"
             )
         if self.max_rate <= 0:
-            raise ValueError(f"colocation.max_rate must be > 0, got {self.max_rate}")
+            raise ValueError(f"colocation.engine.max_rate must be > 0, got {self.max_rate}")
         if not 0 <= self.max_impossible_fraction <= 1:
             raise ValueError(
-                "colocation.max_impossible_fraction must be between 0 and 1, got "
+                "colocation.engine.max_impossible_fraction must be between 0 and 1, got "
                 f"{self.max_impossible_fraction}"
             )
 

@@ -319,6 +319,8 @@ class WorldConfig:
             )
         if not (isinstance(self.imerg_version, str) and self.imerg_version.startswith("V")):
             raise ValueError(f"imerg_version must look like 'V07B', got {self.imerg_version!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not self.days > 0:
             raise ValueError(f"days must be > 0, got {self.days!r}")
         if self.n_half_hours < 1:
