@@ -95,3 +95,35 @@ def test_local_error_blocks_saved_as_one_store_version(
     for name in ("local_fraction_error", "abs_error", "mask"):
         np.testing.assert_array_equal(loaded[name].values, whole[name].values)
     np.testing.assert_array_equal(loaded["time"].values, whole["time"].values)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_features_of_no_maps_are_an_empty_table_with_every_column(
+    pairs: xr.Dataset, lazy_pairs: xr.Dataset, lazy: bool
+) -> None:
+    whole = map_features(pairs)
+    empty = map_features((lazy_pairs if lazy else pairs).isel(time=slice(0, 0)))
+    assert len(empty) == 0
+    assert list(empty.columns) == list(whole.columns)
+    assert empty.index.name == "time"
+    assert empty.index.dtype == whole.index.dtype
+    pd.testing.assert_series_equal(empty.dtypes, whole.dtypes)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_local_errors_of_no_maps_are_one_empty_block_with_every_variable(
+    pairs: xr.Dataset, lazy_pairs: xr.Dataset, lazy: bool
+) -> None:
+    whole = local_error_maps(pairs, threshold=0.5, window=3)
+    blocks = list(
+        local_error_blocks(
+            (lazy_pairs if lazy else pairs).isel(time=slice(0, 0)),
+            threshold=0.5,
+            window=3,
+            attrs={"target_score": "x"},
+        )
+    )
+    assert len(blocks) == 1
+    (empty,) = blocks
+    assert empty.sizes == {"time": 0, "lat": whole.sizes["lat"], "lon": whole.sizes["lon"]}
+    xr.testing.assert_identical(empty, whole.isel(time=slice(0, 0)).assign_attrs(target_score="x"))

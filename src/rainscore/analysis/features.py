@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from pandas.api.extensions import ExtensionArray
 from scipy import ndimage
 
 from rainscore.grids.regrid import lonlat_cell_area
@@ -68,7 +69,8 @@ def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _masked_quantile(values: np.ndarray, mask: np.ndarray, q: float) -> np.ndarray:
-    return np.nanquantile(np.where(mask, values, np.nan).reshape(len(values), -1), q, axis=1)
+    flat = np.where(mask, values, np.nan).reshape(values.shape[0], -1 if len(values) else 0)
+    return np.nanquantile(flat, q, axis=1)
 
 
 BLOCK_MAPS = 480
@@ -108,7 +110,8 @@ def map_features(
         block_size: Maps per block.
 
     Returns:
-        One row per time, indexed by ``time``.
+        One row per time, indexed by ``time`` (no row but every column when ``pairs`` has
+        no time).
 
     Raises:
         ValueError: ``block_size`` is below 1.
@@ -150,7 +153,7 @@ def _block_features(pairs: xr.Dataset, config: FeatureConfig, cell_km2: np.ndarr
     mask = mask & np.isfinite(imerg) & np.isfinite(radar)
     n_valid = mask.sum(axis=(1, 2))
     wet = config.wet_threshold
-    feats: dict[str, np.ndarray] = {"n_valid": n_valid}
+    feats: dict[str, np.ndarray | ExtensionArray] = {"n_valid": n_valid}
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN maps give NaN, as intended
@@ -182,14 +185,14 @@ def _block_features(pairs: xr.Dataset, config: FeatureConfig, cell_km2: np.ndarr
         if "mw_source" in pairs:
             source = np.nan_to_num(pairs["mw_source"].values, nan=0.0)
             feats["pmw_coverage"] = _masked_mean((source > 0).astype(float), mask)
-            feats["sensors_present"] = np.array(
+            feats["sensors_present"] = pd.array(
                 [
                     ",".join(str(int(c)) for c in np.unique(source[t][mask[t]]) if c > 0)
                     if has_data[t]
                     else None
                     for t in range(len(source))
                 ],
-                dtype=object,
+                dtype="str",  # also when no map (or none with data) gives a string
             )
         if "pmw_age_forward" in pairs:
             age = pairs["pmw_age_forward"].values.astype(np.float64)

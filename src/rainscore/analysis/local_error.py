@@ -39,7 +39,8 @@ def local_error_blocks(
         attrs: Extra dataset attributes of every block.
 
     Yields:
-        The local error maps of consecutive blocks of times.
+        The local error maps of consecutive blocks of times; ``pairs`` without any time
+        give one empty block (every variable, no time).
 
     Raises:
         ValueError: ``block_size`` is below 1 (when the first block is asked for).
@@ -47,7 +48,7 @@ def local_error_blocks(
     if block_size < 1:
         raise ValueError(f"local_error_blocks: block_size must be >= 1, got {block_size}")
     inputs = pairs[["imerg", "radar", "mask"]]
-    for block in time_blocks(inputs, block_size):
+    for block in time_blocks(inputs, block_size) if inputs.sizes["time"] else [inputs]:
         maps = local_error_maps(block.load(), threshold=threshold, window=window)
         yield maps.assign_attrs(attrs or {})
 
