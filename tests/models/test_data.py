@@ -18,7 +18,8 @@ from rainscore.models.data import (
     input_channels,
     pad_to_multiple,
 )
-from rainscore.stores import write_store
+from rainscore.models.split import SplitConfig, make_split, split_times
+from rainscore.stores import open_store, write_store
 from rainscore.testing import fake_imerg_cube, fake_pairs
 
 torch.set_num_threads(1)
@@ -157,3 +158,28 @@ def test_map_dataset_in_a_data_loader_with_workers(stores) -> None:
 def test_map_dataset_refuses_times_not_in_the_store(stores) -> None:
     with pytest.raises(KeyError, match="not in the IMERG cube store"):
         _dataset(stores, pd.DatetimeIndex(["2030-01-01"]))
+
+
+def test_no_leakage_across_the_split(tmp_path) -> None:
+    """Train statistics and train items are the same whatever the validation and test maps."""
+    cube = fake_imerg_cube(12, seed=5, start="2024-06-10T00:00")
+    config = SplitConfig(block="2h", gap="30min", pattern=("train", "validation", "test"))
+    split = make_split(pd.DatetimeIndex(cube.time.values), config)
+    assert split["split"].tolist() == ["train"] * 4 + (["gap"] + ["validation"] * 3) + (
+        ["gap"] + ["test"] * 3
+    )
+    other = cube.copy(deep=True)
+    for name in ("precipitation", "quality_index", "ir_influence"):
+        other[name][4:] = 77.0  # every map after the training block changes
+    train = split_times(split, "train")
+    items = []
+    for i, data in enumerate((cube, other)):
+        write_store(tmp_path / f"cube{i}.zarr", data)
+        norm = NormStats.fit(data, train)
+        dataset = MapDataset(tmp_path / f"cube{i}.zarr", train, norm, 8)
+        items.append((norm, torch.stack([dataset[k]["x"] for k in range(len(dataset))])))
+    assert items[0][0] == items[1][0]
+    assert NormStats.fit(open_store(tmp_path / "cube0.zarr"), train) == items[0][0]  # lazy
+    torch.testing.assert_close(items[0][1], items[1][1], rtol=0, atol=0)
+    expected = items[0][0].apply(input_channels({k: cube[k].values[:4] for k in cube.data_vars}))
+    np.testing.assert_array_equal(items[0][1][:, :, :72, :104].numpy(), expected.swapaxes(0, 1))

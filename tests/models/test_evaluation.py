@@ -92,6 +92,12 @@ def test_climatology_predicts_the_training_median(world) -> None:
     median = np.nanmedian(train["fss_t0.5_w9"])
     np.testing.assert_allclose(baselines["climatology"].predict(table), median)
     assert baselines["climatology"].info["n_train"] == train["fss_t0.5_w9"].notna().sum()
+    assert (
+        baselines["climatology"].info["n_train_undefined"] == train["fss_t0.5_w9"].isna().sum() > 0
+    )
+    validation = split["split"].to_numpy() == "validation"
+    n_val = table["fss_t0.5_w9"][validation].notna().sum()
+    assert baselines["climatology"].conformal.n_calibration == n_val
 
 
 def test_covariate_baseline_recovers_a_monotone_relation(world) -> None:
@@ -202,5 +208,6 @@ def test_evaluation_table_reports_a_losing_model(world) -> None:
         "beats every baseline",
     ]
     assert table.loc[2, "n_test"] == 10 and np.isnan(table.loc[0, "pixel_skill"])
+    assert evaluation_table(rows[2:3])["verdict"].tolist() == ["no baseline to compare with"]
     with pytest.raises(ValueError, match=r"kind baseline\|deep"):
         evaluation_table([{"model": "x", "kind": "cnn"}])

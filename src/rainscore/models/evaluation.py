@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from rainscore.analysis.sources import imerg_side_columns, require_imerg_side
+from rainscore.models.intervals import SplitConformal, interval_coverage
 
 __all__ = [
     "DEFAULT_COVARIATES",
@@ -129,8 +130,7 @@ def regression_metrics(
     r2 = float(1.0 - np.sum((a - p) ** 2) / np.sum((a - a.mean()) ** 2)) if varies else nan
     coverage = nan
     if "lower" in arrays and n:
-        lo, hi = arrays["lower"][defined], arrays["upper"][defined]
-        coverage = float(np.mean((lo <= a) & (a <= hi)))
+        coverage = interval_coverage(arrays["lower"][defined], arrays["upper"][defined], a)
     return {
         "spearman": spearman,
         "r2": r2,
@@ -192,7 +192,7 @@ class Baseline:
     name: str
     columns: tuple[str, ...]
     predictor: Callable[[np.ndarray], np.ndarray]
-    conformal: Any = None
+    conformal: SplitConformal | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     def predict(self, table: pd.DataFrame) -> np.ndarray:
@@ -384,15 +384,15 @@ def fit_baselines(
             ``table`` other than the target).
 
     Returns:
-        ``{name: Baseline}``: ``climatology``, ``covariate:<name>``…, ``gradient_boosting``.
+        ``{name: Baseline}``: ``climatology``, ``covariate:<name>``…, ``gradient_boosting``;
+        each one's ``info`` counts the maps it was fitted and calibrated on and those left
+        out for an undefined target (``n_train_undefined``, ``n_calibration_undefined``).
 
     Raises:
         RadarSideInputError: A covariate or feature is not from the IMERG side.
         KeyError: A row's time not in the split, or the target missing.
         ValueError: No validation map with a defined target.
     """
-    from rainscore.models.intervals import SplitConformal
-
     require_imerg_side(covariates, "covariate baselines")
     if features is None:
         candidates = [c for c in table.columns if c != target]
@@ -405,6 +405,10 @@ def fit_baselines(
     calibrate = np.isfinite(y_val)
     if not calibrate.any():
         raise ValueError(f"fit_baselines: no validation map has a defined target {target!r}")
+    n_undefined = {
+        "n_train_undefined": int(train[target].isna().sum()),
+        "n_calibration_undefined": int((~calibrate).sum()),
+    }
     baselines = [fit_climatology(train, target)]
     baselines += [fit_covariate(train, target, c) for c in covariates if c in table.columns]
     baselines.append(fit_gradient_boosting(train, target, features, seed))
@@ -413,7 +417,7 @@ def fit_baselines(
         baseline.conformal = SplitConformal.calibrate(
             predicted[calibrate], y_val[calibrate], coverage=coverage
         )
-        baseline.info["n_calibration"] = int(calibrate.sum())
+        baseline.info |= {"n_calibration": int(calibrate.sum()), **n_undefined}
     return {b.name: b for b in baselines}
 
 
@@ -488,6 +492,8 @@ def evaluation_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
 
 def _verdict(row: pd.Series, baselines: pd.DataFrame) -> str:
     rho = row["spearman"]
+    if baselines.empty:
+        return "no baseline to compare with"
     if not np.isfinite(rho):
         return "no Spearman ρ: not comparable"
     better = baselines[baselines["spearman"].astype(float) >= rho]
