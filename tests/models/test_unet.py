@@ -138,7 +138,7 @@ def test_tiny_model_overfits_one_batch() -> None:
     with torch.no_grad():
         initial = loss_fn(model, batch).item()
     config = TrainConfig(
-        epochs=60, learning_rate=1e-2, patience=0, grad_clip=0.0, device="cpu", progress=False
+        epochs=40, learning_rate=2e-2, patience=0, grad_clip=0.0, device="cpu", progress=False
     )
     result = fit(model, loader, None, loss_fn, config)
     model.eval()
