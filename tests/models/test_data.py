@@ -11,7 +11,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from rainscore.analysis.local_error import local_error_maps
+from rainscore.io import IMERG_VARIABLES
 from rainscore.models.data import (
+    CUBE_VARIABLES,
     INPUT_CHANNELS,
     MapDataset,
     NormStats,
@@ -183,3 +185,24 @@ def test_no_leakage_across_the_split(tmp_path) -> None:
     torch.testing.assert_close(items[0][1], items[1][1], rtol=0, atol=0)
     expected = items[0][0].apply(input_channels({k: cube[k].values[:4] for k in cube.data_vars}))
     np.testing.assert_array_equal(items[0][1][:, :, :72, :104].numpy(), expected.swapaxes(0, 1))
+
+
+def test_inputs_are_imerg_variables_only() -> None:
+    """The channels are made of IMERG cube variables (and the PMW ages derived from them)."""
+    imerg_side = set(IMERG_VARIABLES) | {"pmw_age_forward", "pmw_age_backward"}
+    assert set(CUBE_VARIABLES) <= imerg_side
+    assert len(INPUT_CHANNELS) == 6 and INPUT_CHANNELS[-1] == "pmw_present"
+
+
+def test_norm_stats_of_constant_and_empty_channels() -> None:
+    cube = fake_imerg_cube(2, seed=1)
+    cube["mw_source"][:] = 0.0  # no PMW overpass: pmw_present is constant 0
+    cube["pmw_age_forward"][:] = np.nan  # never seen: no finite age
+    stats = NormStats.fit(cube, pd.DatetimeIndex(cube.time.values))
+    present, age = INPUT_CHANNELS.index("pmw_present"), INPUT_CHANNELS.index("pmw_age_forward")
+    assert (stats.mean[present], stats.std[present]) == (0.0, 1.0)
+    assert (stats.mean[age], stats.std[age], stats.count[age]) == (0.0, 1.0, 0)
+    with pytest.raises(ValueError, match="std must be finite and > 0"):
+        NormStats.from_dict({**stats.to_dict(), "std": [0.0] * 6})
+    with pytest.raises(ValueError, match="expected keys"):
+        NormStats.from_dict({"mean": [0.0]})

@@ -176,22 +176,14 @@ class NormStats:
             flat = values.reshape(n_channels, -1).astype(np.float64)
             finite = np.isfinite(flat)
             n_b = finite.sum(axis=1).astype(np.float64)
-            sum_b = np.where(finite, flat, 0.0).sum(axis=1)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean_b = np.where(n_b > 0, sum_b / np.maximum(n_b, 1), 0.0)
-            m2_b = np.where(finite, (flat - mean_b[:, None]) ** 2, 0.0).sum(axis=1)
-            total = count + n_b
+            mean_b = np.where(finite, flat, 0.0).sum(axis=1) / np.maximum(n_b, 1)
+            m2_b = (np.where(finite, flat - mean_b[:, None], 0.0) ** 2).sum(axis=1)
+            total = count + n_b  # Chan et al.: merge the block's moments into the running ones
             delta = mean_b - mean
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean = np.where(total > 0, mean + delta * n_b / np.maximum(total, 1), 0.0)
-                m2 = (
-                    m2
-                    + m2_b
-                    + np.where(total > 0, delta**2 * count * n_b / np.maximum(total, 1), 0)
-                )
+            mean = mean + delta * n_b / np.maximum(total, 1)
+            m2 = m2 + m2_b + delta**2 * count * n_b / np.maximum(total, 1)
             count = total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            std = np.sqrt(np.where(count > 0, m2 / np.maximum(count, 1), 0.0))
+        std = np.sqrt(m2 / np.maximum(count, 1))
         std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         return cls(
             channels=INPUT_CHANNELS,
