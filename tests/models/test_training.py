@@ -358,3 +358,10 @@ def test_mixed_precision_trains_on_cuda() -> None:
     assert all(v.device.type == "cpu" for v in result.state_dict.values())
     out = predict(model, make_loader(Maps(n=8, seed=1), config, shuffle=False), "cuda")
     assert out["score"].dtype == np.float32 and np.isfinite(out["score"]).all()
+
+
+def test_an_empty_validation_loader_is_an_error() -> None:
+    config = _config(epochs=1)
+    empty = make_loader(Maps(n=0), config, shuffle=False)
+    with pytest.raises(ValueError, match="the validation loader yielded no batch"):
+        fit(_model(), make_loader(Maps(), config, shuffle=True), empty, unet_loss_fn(), config)

@@ -263,7 +263,9 @@ def make_loader(
     """A ``DataLoader`` with the settings of ``config`` that :func:`fit` can reproduce.
 
     Shuffling draws from torch's global generator, which :func:`fit` reseeds each epoch;
-    workers seed NumPy and Python from their torch seed; memory is pinned for CUDA.
+    workers seed NumPy and Python from their torch seed and persist across epochs (the
+    datasets of this project draw no random numbers in the workers); memory is pinned for
+    CUDA.
 
     Args:
         dataset: Map-style dataset of dicts of tensors.
@@ -398,7 +400,11 @@ def fit(
                 f"training loss is {train_loss} at epoch {epoch}: lower training.learning_rate "
                 f"({config.learning_rate}) or check the inputs for NaN"
             )
-        val_loss = _evaluate(model, val_loader, loss_fn, device, amp) if val_loader else math.nan
+        val_loss = (
+            _evaluate(model, val_loader, loss_fn, device, amp)
+            if val_loader is not None
+            else math.nan
+        )
         record = {
             "epoch": epoch,
             "train_loss": train_loss,
