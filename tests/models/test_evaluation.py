@@ -83,6 +83,10 @@ def test_pixel_skill_against_hand_computations() -> None:
     assert np.isnan(pixel_skill(predicted, actual, np.zeros((2, 2), bool), 0.0))
     masked = np.array([[True, False], [False, False]])
     assert pixel_skill(predicted, actual, masked, 0.0) == pytest.approx(1 - 0.01 / 0.04)
+    with pytest.raises(ValueError, match="the reference is NaN on scored pixels"):
+        pixel_skill(predicted, actual, mask, np.array([[0.0, np.nan], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="predictions are NaN"):
+        pixel_skill(np.full((2, 2), np.nan), actual, mask, 0.0)
 
 
 def test_climatology_predicts_the_training_median(world) -> None:

@@ -162,14 +162,15 @@ def pixel_skill(
         no pixel is scored or the reference is perfect.
 
     Raises:
-        ValueError: A prediction is NaN on a scored pixel.
+        ValueError: A prediction or the reference is NaN on a scored pixel.
     """
     actual = np.asarray(actual, dtype=np.float64)
     predicted = np.broadcast_to(np.asarray(predicted, dtype=np.float64), actual.shape)
     reference = np.broadcast_to(np.asarray(reference, dtype=np.float64), actual.shape)
     scored = np.broadcast_to(np.asarray(mask, dtype=bool), actual.shape) & np.isfinite(actual)
-    if (scored & ~np.isfinite(predicted)).any():
-        raise ValueError("pixel_skill: predictions are NaN on scored pixels")
+    for name, values in (("predictions are", predicted), ("the reference is", reference)):
+        if (scored & ~np.isfinite(values)).any():
+            raise ValueError(f"pixel_skill: {name} NaN on scored pixels")
     if not scored.any():
         return float("nan")
     mse = np.mean((predicted[scored] - actual[scored]) ** 2)
