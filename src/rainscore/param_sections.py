@@ -1,10 +1,11 @@
 """Every top-level parameter section and the typed config it parses into: one registry.
 
 :data:`SECTIONS` maps each top-level key of the parameters (``box``, ``demo``,
-``ingestion``, ``colocation``, ``scoring``, ``target``…) to the function that parses and
-validates it (the section's ``XxxConfig.from_dict``). :func:`validate_parameters` parses
-every section before any work and raises one :class:`ParameterError` listing every
-problem, including top-level sections nobody reads (a misspelt ``ingestoin``).
+``ingestion``, ``colocation``, ``scoring``, ``target``, ``training``…) to the function
+that parses and validates it (the section's ``XxxConfig.from_dict``).
+:func:`validate_parameters` parses every section before any work and raises one
+:class:`ParameterError` listing every problem, including top-level sections nobody reads
+(a misspelt ``ingestoin``).
 
 To add a section: write its frozen config with a ``from_dict`` (through
 :func:`rainscore.params.dataclass_from_params`, so unknown keys are errors), add it to
@@ -19,11 +20,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from rainscore.analysis import AnalysisConfig, FeatureConfig
+from rainscore.analysis.sources import require_imerg_side
 from rainscore.colocate import ColocationConfig
 from rainscore.colocate.pairs import MaskConfig
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
 from rainscore.ingest import IngestionConfig
+from rainscore.models import (
+    DEFAULT_COVARIATES,
+    INPUT_CHANNELS,
+    SplitConfig,
+    TrainConfig,
+    TuningConfig,
+    UNetConfig,
+    UNetRecipe,
+)
+from rainscore.models.experiment import TUNABLE
+from rainscore.params import dataclass_from_params
 from rainscore.scores import ScoreConfig
 from rainscore.scores.target import TargetConfig
 from rainscore.synthetic import WorldConfig
@@ -35,6 +48,7 @@ __all__ = [
     "ParameterError",
     "ParameterSection",
     "ScoringSection",
+    "TrainingSection",
     "validate_parameters",
 ]
 
@@ -173,6 +187,122 @@ class ScoringSection:
         return cls(**_parse_parts("scoring", params, parts))
 
 
+def _fraction(name: str, default: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        value = default if value is None else value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
+        return float(value)
+
+    return parse
+
+
+def _unet(params: Any) -> UNetConfig:
+    """The architecture; its input channels are the models' (not a parameter)."""
+    if isinstance(params, Mapping) and "in_channels" in params:
+        raise ValueError(
+            f"training.unet.in_channels is not a parameter: the inputs are the "
+            f"{len(INPUT_CHANNELS)} channels {list(INPUT_CHANNELS)}"
+        )
+    if params is not None and not isinstance(params, Mapping):
+        raise ValueError(f"training.unet must be a mapping, got {params!r}")
+    try:
+        return UNetConfig.from_dict({**(params or {}), "in_channels": len(INPUT_CHANNELS)})
+    except ValueError as err:
+        raise ValueError(str(err).replace("unet.", "training.unet.")) from None
+
+
+def _tuning(params: Any) -> TuningConfig:
+    config = TuningConfig.from_dict(params, section="training.tuning")
+    unknown = sorted(set(config.space) - set(TUNABLE))
+    if unknown:
+        raise ValueError(
+            f"training.tuning.space: {unknown} cannot be tuned; known: {list(TUNABLE)}"
+        )
+    return config
+
+
+def _score_weight(value: Any) -> float:
+    value = 1.0 if value is None else value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"training.score_weight must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """``training.baselines``: the inputs of the baselines, all from the IMERG side.
+
+    Attributes:
+        covariates: Columns of the single-covariate baselines.
+        features: Columns of the gradient-boosting baseline (``None``: every numeric
+            IMERG-side column of the whole-box features).
+    """
+
+    covariates: tuple[str, ...] = DEFAULT_COVARIATES
+    features: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            require_imerg_side(self.covariates, "training.baselines.covariates")
+            require_imerg_side(self.features or (), "training.baselines.features")
+        except KeyError as err:
+            raise ValueError(f"training.baselines: {err.args[0]}") from None
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any] | None) -> BaselineConfig:
+        """Build from ``training.baselines``.
+
+        Raises:
+            ValueError: An unknown key, or a column that is not from the IMERG side
+                (``RadarSideInputError`` names it and its source).
+        """
+        return dataclass_from_params(cls, params, section="training.baselines")
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    """``params:training``: the split, the U-Net and its loop, the tuning, the intervals
+    and the baselines of the ``training`` pipeline."""
+
+    split: SplitConfig
+    unet: UNetConfig
+    loop: TrainConfig
+    score_weight: float
+    tuning: TuningConfig
+    coverage: float
+    baselines: BaselineConfig
+
+    @property
+    def recipe(self) -> UNetRecipe:
+        """The U-Net's architecture, loop and loss weight before tuning."""
+        return UNetRecipe(unet=self.unet, loop=self.loop, score_weight=self.score_weight)
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any] | None) -> TrainingSection:
+        """Parse every sub-section (problems of all of them in one :class:`ParameterError`).
+
+        Args:
+            params: The ``training`` section.
+
+        Returns:
+            The parsed section.
+
+        Raises:
+            ParameterError: Listing every problem.
+        """
+        parts: dict[str, Callable[[Any], object]] = {
+            "split": SplitConfig.from_dict,
+            "unet": _unet,
+            "loop": lambda v: TrainConfig.from_dict(v, section="training.loop"),
+            "score_weight": _score_weight,
+            "tuning": _tuning,
+            "coverage": _fraction("training.coverage", 0.8),
+            "baselines": BaselineConfig.from_dict,
+        }
+        return cls(**_parse_parts("training", params, parts))
+
+
 _BOX_KEYS = ("lat_min", "lat_max", "lon_min", "lon_max")
 
 
@@ -224,6 +354,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "colocation": ParameterSection(ColocationSection.from_dict, requires=("box",)),
     "scoring": ParameterSection(ScoringSection.from_dict),
     "target": ParameterSection(_target, requires=("scoring",)),
+    "training": ParameterSection(TrainingSection.from_dict),
     "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 

@@ -7,14 +7,16 @@ from rainscore.pipeline_registry import register_pipelines
 
 def test_pipelines_are_registered() -> None:
     pipelines = register_pipelines()
-    assert {"demo", "ingestion", "colocation", "scoring", "__default__"} <= set(pipelines)
+    assert {"demo", "ingestion", "colocation", "scoring", "training", "__default__"} <= set(
+        pipelines
+    )
 
 
 def test_default_runs_everything_but_the_demo() -> None:
     pipelines = register_pipelines()
     default = {n.name for n in pipelines["__default__"].nodes}
     assert "write_world" not in default
-    for name in ("ingestion", "colocation", "scoring"):
+    for name in ("ingestion", "colocation", "scoring", "training"):
         assert {n.name for n in pipelines[name].nodes} <= default
 
 
@@ -28,4 +30,5 @@ def test_default_is_connected_from_raw_files_and_caches() -> None:
         "radar_inventory_previous",
         "demo_truth_optional",
         "area_weights",
+        "unet_study",  # the Optuna study's journal folder: a rerun adds trials
     }

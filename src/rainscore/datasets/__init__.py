@@ -2,6 +2,7 @@
 pipelines, that imports Kedro)."""
 
 from rainscore.datasets.folder import FolderDataset
+from rainscore.datasets.model_artefact import ModelArtefactDataset
 from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
 from rainscore.datasets.optional import OptionalDataset
 from rainscore.datasets.parquet import ParquetTableDataset
@@ -10,6 +11,7 @@ from rainscore.datasets.zarr import XarrayZarrDataset, export_netcdf
 
 __all__ = [
     "FolderDataset",
+    "ModelArtefactDataset",
     "OptionalDataset",
     "ParquetTableDataset",
     "RawFilesDataset",
