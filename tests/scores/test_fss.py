@@ -8,10 +8,16 @@ import xarray as xr
 
 from rainscore.scores import fss
 from rainscore.scores.neighbourhood import (
+    _box_counts,
     _count_dtype,
+    _inverse_window_sizes,
+    _neighbourhood_sums,
     _summed_area_table,
+    _table_width,
+    _window_counts,
     neighbourhood_fractions,
 )
+from rainscore.scores.wetness import pixel_counts
 
 from .conftest import as_maps, rain_arrays
 
@@ -109,7 +115,7 @@ def test_bad_windows_raise(pair, windows) -> None:
         fss(fc, obs, thresholds=[1.0], windows=windows)
 
 
-def _box_counts(values: np.ndarray, half: int) -> np.ndarray:
+def _float_box_counts(values: np.ndarray, half: int) -> np.ndarray:
     """Sums of ``(n, ny, nx)`` values in truncated ``(2 half + 1)^2`` windows, in float64."""
     n, ny, nx = values.shape
     padded = np.zeros((n, ny + 2 * half + 1, nx + 2 * half + 1))
@@ -128,11 +134,11 @@ def _reference_fss(fc, obs, valid, thresholds, windows) -> np.ndarray:
     """FSS the direct way: float64 summed-area tables, fractions, then the three sums."""
     out = np.full((fc.shape[0], len(thresholds), len(windows)), np.nan)
     for j, window in enumerate(windows):
-        n_valid = _box_counts(valid.astype(float), window // 2)
+        n_valid = _float_box_counts(valid.astype(float), window // 2)
         inverse = np.where(valid, 1.0 / np.maximum(n_valid, 1.0), 0.0)
         for k, threshold in enumerate(thresholds):
-            p_f = _box_counts((fc >= threshold) & valid, window // 2) * inverse
-            p_o = _box_counts((obs >= threshold) & valid, window // 2) * inverse
+            p_f = _float_box_counts((fc >= threshold) & valid, window // 2) * inverse
+            p_o = _float_box_counts((obs >= threshold) & valid, window // 2) * inverse
             numerator = (p_f * p_o).sum(axis=(1, 2))
             denominator = (p_f**2 + p_o**2).sum(axis=(1, 2))
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -172,8 +178,8 @@ def test_neighbourhood_fractions_are_exact_count_ratios(window: int) -> None:
     fc, _ = rain_arrays(3, (30, 45), seed=8)
     valid = np.random.default_rng(2).random(fc.shape) > 0.2
     got = neighbourhood_fractions(fc, valid, threshold=0.5, window=window)
-    events = _box_counts((fc >= 0.5) & valid, window // 2)
-    n_valid = _box_counts(valid.astype(float), window // 2)
+    events = _float_box_counts((fc >= 0.5) & valid, window // 2)
+    n_valid = _float_box_counts(valid.astype(float), window // 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = np.where(valid, events / n_valid, np.nan)
     np.testing.assert_array_equal(got, expected)
@@ -214,3 +220,70 @@ def test_summed_area_tables_are_the_cumulative_sums_modulo_their_bits(
     padded[:, :, pad + 1 : pad + 24, pad + 1 : pad + 38] = stack
     expected = padded.cumsum(axis=2).cumsum(axis=3) % (np.iinfo(dtype).max + 1)
     np.testing.assert_array_equal(table[..., : expected.shape[-1]], expected)
+
+
+@pytest.mark.parametrize(
+    ("window", "shape"),
+    [(3, (23, 37)), (5, (72, 104)), (15, (9, 12)), (17, (23, 37)), (5, (6, 300))],
+)
+def test_box_counts_of_one_window_are_the_window_counts_of_the_table(window, shape) -> None:
+    # One window: sliding sums instead of a summed-area table, the same counts in the same
+    # layout (8- and 16-bit counts, windows wider than the map).
+    stack = np.random.default_rng(4).random((3, 2, *shape)) < 0.4
+    half, dtype = window // 2, _count_dtype(window, *shape)
+    width = _table_width(shape[1], half, dtype)
+    table = _summed_area_table(stack, half, dtype)
+    rows = np.empty((3, 2, shape[0], width), dtype=dtype)
+    expected = _window_counts(table, half, half, shape[0], rows, np.empty_like(rows))
+    got = _box_counts(stack, half, width, dtype)
+    assert got.shape == expected.shape and got.dtype == dtype
+    np.testing.assert_array_equal(got[..., : shape[1]], expected[..., : shape[1]])
+    np.testing.assert_array_equal(
+        got[..., : shape[1]],
+        _float_box_counts(stack.reshape(6, *shape), half).reshape(got[..., : shape[1]].shape),
+    )
+
+
+@pytest.mark.parametrize("windows", [(5,), (3, 9), (15,), (3, 17)])
+def test_all_valid_maps_skip_the_validity_field_for_the_same_sums(windows) -> None:
+    # Every pixel valid: the window sizes come from the shape (cached), not from a table
+    # of the validity; the sums are the same to the last bit.
+    fc, obs = rain_arrays(3, (30, 41), seed=12)
+    thresholds = (0.5, 2.0)
+    events = [fc >= t for t in thresholds] + [obs >= t for t in thresholds]
+    with_valid = np.stack([*events, np.ones_like(fc, dtype=bool)])
+    windows = np.asarray(windows)
+    expected = _neighbourhood_sums(with_valid, windows, 2)
+    got = _neighbourhood_sums(with_valid[:-1], windows, 2, all_valid=True)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_inverse_window_sizes_of_a_full_map() -> None:
+    inverse = _inverse_window_sizes(4, 5, 8, 1).reshape(4, 8)
+    sizes = _float_box_counts(np.ones((1, 4, 5)), 1)[0]
+    np.testing.assert_array_equal(inverse[:, :5], 1.0 / sizes)
+    assert not inverse[:, 5:].any() and not inverse.flags.writeable
+
+
+def test_fss_of_full_and_holed_maps_matches_the_direct_formulation() -> None:
+    # Every pixel valid (no validity field) and one pixel missing (the validity field).
+    fc, obs = rain_arrays(4, (40, 50), seed=13)
+    mask = np.ones(fc.shape, dtype=bool)
+    mask[:, 0, 0] = False
+    masked_fc = fc.copy()
+    masked_fc[:, 0, 0] = np.nan
+    full = fss(as_maps(fc), as_maps(obs), thresholds=(1.0,), windows=(5,))
+    holed = fss(as_maps(masked_fc), as_maps(obs), thresholds=(1.0,), windows=(5,))
+    direct = _reference_fss(fc, obs, np.ones(fc.shape, bool), (1.0,), (5,))
+    np.testing.assert_allclose(full["fss"].values, direct, rtol=1e-12)
+    direct_holed = _reference_fss(np.nan_to_num(masked_fc), obs * mask, mask, (1.0,), (5,))
+    np.testing.assert_allclose(holed["fss"].values, direct_holed, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 50), (7, 0), (2, 5, 1)])
+def test_pixel_counts_count_along_the_last_axis(shape) -> None:
+    pixels = np.random.default_rng(0).random(shape) < 0.5
+    got = pixel_counts(pixels)
+    np.testing.assert_array_equal(got, np.count_nonzero(pixels, axis=-1))
+    assert got.dtype == np.int64 and got.shape == shape[:-1]

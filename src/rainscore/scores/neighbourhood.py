@@ -31,6 +31,7 @@ References:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,7 +39,7 @@ import xarray as xr
 
 from rainscore.scores.categorical import check_thresholds
 from rainscore.scores.pairing import SPATIAL_DIMS, PairedFields, pair_fields
-from rainscore.scores.wetness import Dryness, dryness
+from rainscore.scores.wetness import Dryness, dryness, pixel_counts
 
 __all__ = ["check_windows", "fss", "neighbourhood_fractions"]
 
@@ -65,6 +66,7 @@ def check_windows(windows: Sequence[int]) -> np.ndarray:
     return values.astype(np.int64)
 
 
+@functools.lru_cache(maxsize=32)
 def _count_dtype(max_window: int, ny: int, nx: int) -> np.dtype:
     """The narrowest unsigned integer that holds every window count and row prefix sum.
 
@@ -78,6 +80,12 @@ def _count_dtype(max_window: int, ny: int, nx: int) -> np.dtype:
         if largest <= np.iinfo(dtype).max:
             return np.dtype(dtype).newbyteorder("<")
     raise ValueError(f"maps of {ny} x {nx} cells are too large for window counts")
+
+
+def _table_width(nx: int, pad: int, dtype: np.dtype) -> int:
+    """Columns of a summed-area table: ``nx + 2 pad + 1``, rounded up to whole 64-bit words."""
+    width = nx + 2 * pad + 1
+    return width + -width % (8 // dtype.itemsize)
 
 
 _ROW_LOOP_FIELDS = 64
@@ -103,8 +111,7 @@ def _summed_area_table(stack: np.ndarray, pad: int, dtype: np.dtype) -> np.ndarr
     n_fields, n, ny, nx = stack.shape
     lanes = 8 // dtype.itemsize
     top = pad + 1
-    width = nx + 2 * pad + 1
-    width += -width % lanes
+    width = _table_width(nx, pad, dtype)
     table = np.zeros((n_fields, n, ny + 2 * pad + 1, width), dtype=dtype)
     table[:, :, top : top + ny, top : top + nx] = stack.view(np.uint8)
     words = table.view("<u8")[:, :, top : top + ny]
@@ -157,6 +164,56 @@ def _window_counts(
     flat_rows, flat_out = rows.reshape(-1), out.reshape(-1)
     np.subtract(flat_rows[hi:], flat_rows[lo : lo - hi], out=flat_out[: flat_out.size - hi])
     return out
+
+
+def _sliding_sums(values: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Sums of ``length`` consecutive entries along ``axis`` (that axis shrinks by
+    ``length - 1``), from sums over 1, 2, 4, ... entries: ``2 log2(length)`` additions at
+    most, whatever the length.
+    """
+
+    def take(array: np.ndarray, start: int, size: int) -> np.ndarray:
+        index = [slice(None)] * array.ndim
+        index[axis] = slice(start, start + size)
+        return array[tuple(index)]
+
+    size = values.shape[axis] - length + 1
+    total: np.ndarray | None = None
+    power, span, offset = values, 1, 0
+    while True:
+        if length & span:
+            part = take(power, offset, size)
+            total = part if total is None else total + part
+            offset += span
+        if 2 * span > length:
+            return total
+        shorter = power.shape[axis] - span
+        power = take(power, 0, shorter) + take(power, span, shorter)
+        span *= 2
+
+
+def _box_counts(stack: np.ndarray, half: int, width: int, dtype: np.dtype) -> np.ndarray:
+    """Counts of each field of the stack in the ``(2 half + 1)^2`` window around each cell.
+
+    For a single window: sliding sums down the columns, then along the rows, of the
+    zero-padded stack (no summed-area table). The counts are laid out as those of
+    :func:`_window_counts` (data column ``x`` in column ``x`` of ``width``, the columns
+    past ``nx`` to be ignored) and are the same integers.
+
+    Args:
+        stack: ``(n_fields, m, ny, nx)`` booleans.
+        half: Half the window size.
+        width: Columns of the result, at least ``nx + 1``.
+        dtype: Unsigned integers that hold a window count (:func:`_count_dtype`).
+
+    Returns:
+        ``(n_fields, m, ny, width)`` counts.
+    """
+    n_fields, m, ny, nx = stack.shape
+    length = 2 * half + 1
+    padded = np.zeros((n_fields, m, ny + 2 * half, width + 2 * half), dtype=dtype)
+    padded[:, :, half : half + ny, half : half + nx] = stack
+    return _sliding_sums(_sliding_sums(padded, length, axis=2), length, axis=3)
 
 
 def neighbourhood_fractions(
@@ -222,6 +279,10 @@ def fss_arrays(
 ) -> dict[str, np.ndarray]:
     """FSS of ``(n_maps, ny, nx)`` arrays; see :func:`fss`.
 
+    Where every pixel is valid (no mask, no missing value: the common case) the validity
+    field is left out of the summed-area tables, the window sizes being known in advance
+    (:func:`_inverse_window_sizes`): the same values for less work.
+
     Args:
         forecast: Forecast rain rates, 0 where invalid.
         obs: Observed rain rates, 0 where invalid.
@@ -243,41 +304,45 @@ def fss_arrays(
         dry = dryness(
             forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
         )
-    # Event stack: forecast events per threshold, observed events per threshold, validity.
-    # Invalid pixels hold 0, so only a threshold <= 0 needs the validity test.
-    stack = np.empty((2 * n_thr + 1, n, ny, nx), dtype=bool)
+    all_valid = bool(valid.all())
+    # Event stack: forecast events per threshold, observed events per threshold, validity
+    # (unless every pixel is valid). Invalid pixels hold 0, so only a threshold <= 0 needs
+    # the validity test.
+    stack = np.empty((2 * n_thr + (not all_valid), n, ny, nx), dtype=bool)
     for k, threshold in enumerate(thresholds):
         np.greater_equal(forecast, threshold, out=stack[k])
         np.greater_equal(obs, threshold, out=stack[n_thr + k])
-        if threshold <= 0:
+        if threshold <= 0 and not all_valid:
             stack[k] &= valid
             stack[n_thr + k] &= valid
-    stack[2 * n_thr] = valid
+    if not all_valid:
+        stack[2 * n_thr] = valid
     events = stack[: 2 * n_thr].reshape(2, n_thr, n, -1)
-    n_f = np.count_nonzero(events[0], axis=-1).T.astype(np.float64)
-    n_o = np.count_nonzero(events[1], axis=-1).T.astype(np.float64)
-    hits = np.count_nonzero(events[0] & events[1], axis=-1).T.astype(np.float64)
+    n_events = pixel_counts(events).transpose(0, 2, 1)  # (2, n, K)
+    hits = pixel_counts(events[0] & events[1]).T
 
     # Sums over the valid pixels of P_f P_o and of P_f^2 + P_o^2, for the scored maps only
-    # (the others get NaN). Window 1: fractions are the 0/1 events themselves.
+    # (the others keep NaN). Window 1: fractions are the 0/1 events themselves.
     sum_fo = np.full((n, n_thr, windows.size), np.nan)
     sum_squares = np.full((n, n_thr, windows.size), np.nan)
-    first = int(np.count_nonzero(windows == 1))
-    sum_fo[:, :, :first] = hits[:, :, None]
-    sum_squares[:, :, :first] = (n_f + n_o)[:, :, None]
+    first = int(windows[0] == 1)
     scored = np.flatnonzero(dry.scored)
+    if first:
+        sum_fo[scored, :, 0] = hits[scored]
+        sum_squares[scored, :, 0] = n_events[0, scored] + n_events[1, scored]
     if first < windows.size:
         maps_per_block = max(1, _FIELDS_PER_BLOCK // stack.shape[0])
         for i in range(0, scored.size, maps_per_block):
             block = scored[i : i + maps_per_block]
-            fo, squares = _neighbourhood_sums(stack[:, block], windows[first:], n_thr)
+            fo, squares = _neighbourhood_sums(
+                stack[:, block], windows[first:], n_thr, all_valid=all_valid
+            )
             sum_fo[block, :, first:] = fo
             sum_squares[block, :, first:] = squares
 
     with np.errstate(invalid="ignore", divide="ignore"):
-        base_rate = n_o / dry.n_valid[:, None]
+        base_rate = n_events[1] / dry.n_valid[:, None]
         score = np.where(sum_squares > 0, 2.0 * sum_fo / sum_squares, np.nan)
-    score[~dry.scored] = np.nan
     uniform = 0.5 + base_rate / 2.0
     skilful = score >= uniform[:, :, None]
     first_skilful = np.argmax(skilful, axis=2)
@@ -294,48 +359,83 @@ def fss_arrays(
     }
 
 
+@functools.lru_cache(maxsize=32)
+def _inverse_window_sizes(ny: int, nx: int, width: int, half: int) -> np.ndarray:
+    """``1 / (valid pixels in the window)`` of a map whose pixels are all valid.
+
+    The window around cell ``(y, x)``, truncated at the border, holds ``rows(y) * cols(x)``
+    cells. Laid out as the counts of :func:`_window_counts` (``ny`` rows of ``width``
+    columns, 0.0 in the columns past ``nx``), flattened; read-only, cached on the shape:
+    the values :func:`_neighbourhood_sums` computes from the validity field, without it.
+    """
+
+    def cells(size: int) -> np.ndarray:
+        centre = np.arange(size)
+        return np.minimum(centre + half, size - 1) - np.maximum(centre - half, 0) + 1
+
+    inverse = np.zeros((ny, width))
+    inverse[:, :nx] = 1.0 / (cells(ny)[:, None] * cells(nx)[None, :]).astype(np.float64)
+    inverse = inverse.reshape(-1)
+    inverse.flags.writeable = False
+    return inverse
+
+
 def _neighbourhood_sums(
-    stack: np.ndarray, windows: np.ndarray, n_thr: int
+    stack: np.ndarray, windows: np.ndarray, n_thr: int, *, all_valid: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sums over the valid pixels of ``P_f P_o`` and ``P_f^2 + P_o^2`` for a block of maps.
 
     Args:
         stack: ``(2 K + 1, m, ny, nx)`` booleans: forecast events at each of the ``K``
-            thresholds, observed events, validity.
+            thresholds, observed events, validity; or ``(2 K, m, ny, nx)``, the events only,
+            if ``all_valid``.
         windows: Odd window sizes (cells).
         n_thr: ``K``.
+        all_valid: Every pixel of the block is valid (the stack has no validity field).
 
     Returns:
         Both sums, ``(m, K, W)``.
     """
     n_fields, m, ny, nx = stack.shape
-    pad = int(windows.max()) // 2
-    table = _summed_area_table(stack, pad, _count_dtype(int(windows.max()), ny, nx))
-    width = table.shape[-1]
-    rows = np.empty((n_fields, m, ny, width), dtype=table.dtype)
-    counts = np.empty_like(rows)
+    n_events = 2 * n_thr
+    pad = int(windows[-1]) // 2
+    dtype = _count_dtype(int(windows[-1]), ny, nx)
+    width = _table_width(nx, pad, dtype)
+    if windows.size == 1:
+        counts = _box_counts(stack, pad, width, dtype)
+    else:
+        table = _summed_area_table(stack, pad, dtype)
+        rows = np.empty((n_fields, m, ny, width), dtype=dtype)
+        counts = np.empty_like(rows)
     flat = counts.reshape(n_fields, m, -1)
-    # Valid data cells (1.0) in the layout of the counts (columns past nx are not data), and
-    # 1.0 where not valid, so that valid / (count + invalid) is 1 / count or 0 with no test.
-    valid_cells = np.zeros((m, ny, width), dtype=np.uint8)
-    valid_cells[..., :nx] = stack[-1].view(np.uint8)
-    valid = valid_cells.reshape(m, -1).astype(np.float64)
-    invalid = 1.0 - valid
+    if not all_valid:
+        # Valid data cells (1.0) in the layout of the counts (columns past nx are not
+        # data), and 1.0 where not valid, so that valid / (count + invalid) is 1 / count or
+        # 0 with no test.
+        valid_cells = np.zeros((m, ny, width), dtype=np.uint8)
+        valid_cells[..., :nx] = stack[-1].view(np.uint8)
+        valid = valid_cells.reshape(m, -1).astype(np.float64)
+        invalid = 1.0 - valid
     # The fractions are made and summed a few maps at a time, so that they stay in cache.
-    group = max(1, _FRACTION_BYTES // ((n_fields + 2) * ny * width * 8))
+    group = max(1, _FRACTION_BYTES // ((n_events + 3) * ny * width * 8))
     inverse = np.empty((min(group, m), ny * width))
-    fractions = np.empty((n_fields - 1, min(group, m), ny * width))
+    fractions = np.empty((n_events, min(group, m), ny * width))
     sum_fo = np.empty((m, n_thr, windows.size))
     sum_squares = np.empty((m, n_thr, windows.size))
     for j, w in enumerate(windows):
-        _window_counts(table, int(w) // 2, pad, ny, rows, counts)
+        if windows.size > 1:
+            _window_counts(table, int(w) // 2, pad, ny, rows, counts)
         for start in range(0, m, group):
             maps = slice(start, min(start + group, m))
             size = maps.stop - start
-            inv, frac = inverse[:size], fractions[:, :size]
-            np.add(flat[-1, maps], invalid[maps], out=inv)
-            np.divide(valid[maps], inv, out=inv)
-            np.copyto(frac, flat[:-1, maps], casting="unsafe")
+            frac = fractions[:, :size]
+            if all_valid:
+                inv = _inverse_window_sizes(ny, nx, width, int(w) // 2)
+            else:
+                inv = inverse[:size]
+                np.add(flat[-1, maps], invalid[maps], out=inv)
+                np.divide(valid[maps], inv, out=inv)
+            np.copyto(frac, flat[:n_events, maps], casting="unsafe")
             frac *= inv
             sum_fo[maps, :, j] = np.vecdot(frac[:n_thr], frac[n_thr:]).T
             squares = np.vecdot(frac, frac)

@@ -12,11 +12,30 @@ pixels makes them noise.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Dryness", "dryness", "wet_pixels"]
+__all__ = ["Dryness", "dryness", "pixel_counts", "wet_pixels"]
+
+
+def pixel_counts(pixels: np.ndarray) -> np.ndarray:
+    """Number of True pixels along the last axis of a boolean array (each map's count).
+
+    ``np.count_nonzero(pixels, axis=-1)``, row by row: with an axis numpy sums the booleans
+    as integers, without one it counts a row several times faster; a few thousand pixels a
+    row repay the Python loop many times over.
+
+    Args:
+        pixels: Boolean array ``(..., n_pixels)``.
+
+    Returns:
+        int64 array of the leading shape.
+    """
+    rows = pixels.reshape(math.prod(pixels.shape[:-1]), pixels.shape[-1])
+    counts = np.fromiter(map(np.count_nonzero, rows), dtype=np.int64, count=rows.shape[0])
+    return counts.reshape(pixels.shape[:-1])
 
 
 def wet_pixels(
@@ -33,7 +52,11 @@ def wet_pixels(
     Returns:
         The wet pixels, same shape as the inputs.
     """
-    return valid & ((forecast >= wet_threshold) | (obs >= wet_threshold))
+    wet = forecast >= wet_threshold
+    wet |= obs >= wet_threshold
+    if wet_threshold <= 0:  # invalid pixels hold 0: only then can they be wet
+        wet &= valid
+    return wet
 
 
 @dataclass(frozen=True)
@@ -89,8 +112,8 @@ def dryness(
     """
     n = forecast.shape[0]
     wet = wet_pixels(forecast, obs, valid, wet_threshold).reshape(n, -1)
-    n_valid = np.count_nonzero(valid.reshape(n, -1), axis=1)
-    n_wet = np.count_nonzero(wet, axis=1)
+    n_valid = pixel_counts(valid.reshape(n, -1))
+    n_wet = pixel_counts(wet)
     with np.errstate(invalid="ignore", divide="ignore"):
         wet_fraction = np.where(n_valid > 0, n_wet / np.maximum(n_valid, 1), np.nan)
     no_data = n_valid == 0
