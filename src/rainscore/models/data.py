@@ -264,10 +264,10 @@ def pad_to_multiple(array: np.ndarray, multiple: int) -> tuple[np.ndarray, np.nd
     if array.ndim < 2:
         raise ValueError(f"pad_to_multiple: need (..., H, W), got shape {array.shape}")
     h, w = array.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
-    widths = [(0, 0)] * (array.ndim - 2) + [(0, pad_h), (0, pad_w)]
-    padded = np.pad(array, widths, constant_values=0)
-    valid = np.zeros((h + pad_h, w + pad_w), dtype=bool)
+    shape = (h + -h % multiple, w + -w % multiple)
+    padded = np.zeros((*array.shape[:-2], *shape), dtype=array.dtype)  # np.pad is 5x slower
+    padded[..., :h, :w] = array
+    valid = np.zeros(shape, dtype=bool)
     valid[:h, :w] = True
     return padded, valid
 
