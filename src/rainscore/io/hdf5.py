@@ -9,6 +9,8 @@ one element) written by different HDF5 and netCDF libraries.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
@@ -71,7 +73,10 @@ def open_hdf5(path: str | PathLike, *, chunk_cache: bool = True) -> Iterator[h5p
     """
     path = check_not_empty(path)
     try:
-        h5 = h5py.File(path, "r") if chunk_cache else h5py.File(path, "r", rdcc_nbytes=0)
+        if chunk_cache:
+            h5 = h5py.File(path, "r")
+        else:  # the low-level open: no property lists made per file, no sweep at closing
+            h5 = h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY, _no_cache()))
     except OSError as err:
         hint = "" if is_hdf5(path) else " (no HDF5 signature: not an HDF5 file)"
         raise ReaderError(path, "unreadable", f"cannot open as HDF5{hint}: {err}") from None
@@ -82,7 +87,24 @@ def open_hdf5(path: str | PathLike, *, chunk_cache: bool = True) -> Iterator[h5p
             path, "unreadable", f"HDF5 read failed (truncated or corrupt file?): {err}"
         ) from None
     finally:
-        h5.close()
+        if chunk_cache:
+            h5.close()
+        else:
+            h5.id.close()  # strong close (see _no_cache): every object of the file with it
+
+
+@functools.lru_cache(maxsize=1)
+def _no_cache() -> h5py.h5p.PropFAID:
+    """The file access of :func:`open_hdf5` without chunk cache, made once: h5py's defaults
+    (library version bounds earliest to latest), no chunk cache, and a strong close (closing
+    the file closes its open objects, as ``h5py.File.close`` does).
+    """
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_EARLIEST, h5py.h5f.LIBVER_LATEST)
+    metadata, slots, _, w0 = fapl.get_cache()
+    fapl.set_cache(metadata, slots, 0, w0)
+    fapl.set_fclose_degree(h5py.h5f.CLOSE_STRONG)
+    return fapl
 
 
 def _scalar(value: Any) -> Any:

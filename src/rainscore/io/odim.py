@@ -39,6 +39,7 @@ from rainscore.io.radar_field import (
     check_name_time,
     check_window,
     impossible_limit,
+    parse_stamp,
     radar_frames,
     window_attrs,
     window_metadata,
@@ -130,7 +131,7 @@ def _when(path: Path, date: str | None, time: str | None, label: str) -> dt.date
     if not date or not time:
         return None
     try:
-        return dt.datetime.strptime(date + time.ljust(6, "0")[:6], "%Y%m%d%H%M%S")
+        return parse_stamp(date + time.ljust(6, "0")[:6], seconds=True)
     except ValueError:
         raise ReaderError(
             path, "inconsistent", f"{label} date/time {date!r} {time!r} is not YYYYMMDD HHMMSS"
