@@ -213,8 +213,11 @@ class NormStats:
         extra = (1,) * (channels.ndim - 1)
         mean = np.asarray(self.mean, dtype=np.float32).reshape(-1, *extra)
         std = np.asarray(self.std, dtype=np.float32).reshape(-1, *extra)
-        out = (channels.astype(np.float32) - mean) / std
-        return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32, copy=False)
+        out = channels.astype(np.float32)  # a copy: the caller's array is left as it is
+        out -= mean
+        out /= std
+        out[~np.isfinite(out)] = 0.0
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (lists of plain floats and ints)."""
