@@ -75,6 +75,10 @@ def test_norm_stats_from_train_times_only(stores) -> None:
     assert NormStats.fit(changed, train, block_size=2) == stats
     # one block or many: the same statistics
     np.testing.assert_allclose(NormStats.fit(cube, train, block_size=100).mean, stats.mean)
+    before = raw.copy()
+    standardised = stats.apply(raw)
+    np.testing.assert_array_equal(raw, before)  # the input is left as it is
+    assert np.isfinite(standardised).all() and standardised.dtype == np.float32
     # JSON-safe
     assert NormStats.from_dict(json.loads(json.dumps(stats.to_dict()))) == stats
     with pytest.raises(KeyError, match="not in the cube"):
