@@ -303,3 +303,26 @@ def test_a_chunk_that_fails_to_decompress_is_corrupt_data(tmp_path, odim_writer)
     with pytest.raises(ReaderError, match="cannot be read or decompressed") as caught:
         open_radar(path)
     assert caught.value.reason == "corrupt_data"
+
+
+def test_group_cache_finds_objects_through_their_links(tmp_path):
+    from rainscore.io.hdf5 import GroupCache
+
+    path = tmp_path / "links.h5"
+    with h5py.File(path, "w") as h5:
+        h5.create_group("dataset1/data1/what").attrs["gain"] = 0.5
+        h5.create_dataset("dataset1/data1/data", data=np.zeros((2, 3), np.uint16))
+        h5["dataset1/dangling"] = h5py.SoftLink("/nowhere")
+    with h5py.File(path, "r") as h5:
+        cache = GroupCache(h5)
+        assert cache.children("") == ["dataset1"]
+        assert cache.children("dataset1") == ["dangling", "data1"]
+        assert cache.children("dataset1/data1") == ["data", "what"]
+        assert cache.number("dataset1/data1/what", "gain") == 0.5
+        assert cache.dataset("dataset1/data1/data").shape == (2, 3)
+        for absent in ("what", "dataset1/what", "dataset2/data1/what", "dataset1/dangling"):
+            assert cache.group(absent) is None
+            assert cache.number(absent, "gain") is None
+        assert cache.group("dataset1/data1/data") is None  # a dataset, not a group
+        assert cache.dataset("dataset1/data1/what") is None
+        assert cache.children("dataset2") == []

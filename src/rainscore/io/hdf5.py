@@ -212,15 +212,20 @@ class GroupCache:
     def __init__(self, h5: h5py.File) -> None:
         self._h5 = h5
         self._objects: dict[str, h5py.h5o.ObjectID | None] = {}
+        self._links: dict[str, tuple[str, ...]] = {}
         self._names: dict[str, frozenset[str]] = {}
         self._values: dict[tuple[str, str], Any] = {}
 
     def _object(self, path: str) -> h5py.h5o.ObjectID | None:
         if path not in self._objects:
-            try:
-                self._objects[path] = h5py.h5o.open(self._h5.id, path.encode())
-            except KeyError:
+            parent, _, name = path.rpartition("/")
+            if name not in self.children(parent):  # absent: no open that fails (slow in HDF5)
                 self._objects[path] = None
+            else:
+                try:
+                    self._objects[path] = h5py.h5o.open(self._h5.id, path.encode())
+                except KeyError:  # a dangling link
+                    self._objects[path] = None
         return self._objects[path]
 
     def group(self, path: str) -> h5py.h5g.GroupID | None:
@@ -235,11 +240,13 @@ class GroupCache:
 
     def children(self, path: str) -> list[str]:
         """Names of the links in the group at ``path`` (``""``: the root), in file order."""
-        gid = self._h5.id if path == "" else self.group(path)
-        found: list[bytes] = []
-        if gid is not None:
-            gid.links.iterate(found.append)
-        return [n.decode("utf-8", errors="replace") for n in found]
+        if path not in self._links:
+            gid = self._h5.id if path == "" else self.group(path)
+            found: list[bytes] = []
+            if gid is not None:
+                gid.links.iterate(found.append)
+            self._links[path] = tuple(n.decode("utf-8", errors="replace") for n in found)
+        return list(self._links[path])
 
     def names(self, path: str) -> frozenset[str]:
         """Names of the attributes of the group at ``path`` (empty if there is no group)."""
