@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import optuna
 import pytest
 
@@ -137,3 +139,17 @@ def test_the_pruning_callback_never_prunes_a_fixed_trial() -> None:
     on_epoch = pruning_callback(optuna.trial.FixedTrial({}))
     for epoch in range(3):
         on_epoch(epoch, {"train_loss": 1.0, "val_loss": 1e9})
+
+
+def test_optuna_messages_go_through_logging(tmp_path, caplog) -> None:
+    study = open_study(tmp_path / "journal.log", "unet", seed=0)
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    try:
+        with caplog.at_level("INFO", logger="optuna"):
+            study.optimize(_objective, n_trials=1)
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    assert any("Trial 0 finished" in r.getMessage() for r in caplog.records)
+    optuna_logger = logging.getLogger("optuna")
+    assert optuna_logger.propagate
+    assert not [h for h in optuna_logger.handlers if type(h) is logging.StreamHandler]

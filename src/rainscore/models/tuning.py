@@ -258,7 +258,8 @@ def open_study(
     The study minimises (a validation loss). Its sampler is ``TPESampler(seed=seed + n)``
     where ``n`` is the number of trials already in the study: the same file and seed give
     the same suggestions, and a resumed study draws new ones instead of repeating the
-    first run's. Its pruner is a ``MedianPruner``.
+    first run's. Its pruner is a ``MedianPruner``. Optuna's log messages are handed to
+    :mod:`logging` (its own stderr handler is turned off).
 
     Args:
         path: The journal file (its folder is created).
@@ -272,6 +273,10 @@ def open_study(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Optuna's messages go through ``logging`` (the application's handlers: Kedro's log
+    # format) instead of Optuna's own handler on stderr, which printed each one twice.
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
     storage = JournalStorage(JournalFileBackend(str(path)))
     done = 0
     if name in {s.study_name for s in storage.get_all_studies()}:
