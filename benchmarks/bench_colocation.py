@@ -560,14 +560,18 @@ def _end_to_end(table: pd.DataFrame, folder: Path, repeat: int) -> dict:
     for step in steps.values():  # warm-up: imports, weights in memory
         step()
     times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for r in range(repeat):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             steps[name]()
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
     n = len(table)
     out: dict = {name: 1e3 * min(t) / n for name, t in times.items()}
+    out["cpu"] = {name: 1e3 * min(t) / n for name, t in cpu.items()}
+    out["load"] = list(os.getloadavg())
     out["demo identical"] = bool(
         np.array_equal(results["demo ours"], results["demo ours[DataArray]"], equal_nan=True)
     )
@@ -585,35 +589,57 @@ def weights_for_grid(grid: ProjectedGrid, cache_dir: str) -> AreaWeights:
     return AreaWeights.cached(grid, BOX, cache_dir=cache_dir)
 
 
+GOAL = 1.3
+"""Colocation end to end over the read floor of the demo world's files (issue 11)."""
+
+
 def report_end_to_end(e2e: dict) -> None:
-    """Print colocation end to end against the read floors (:func:`_end_to_end`)."""
+    """Print colocation end to end against the read floors (:func:`_end_to_end`): wall
+    time and CPU time of this process (on a shared machine the CPU time is the steadier
+    measure of the work done; both are best of the repeats), and the goal's verdict.
+    """
     rows, cols = e2e["demo window"]
+    cpu = e2e["cpu"]
     print()
     print(
         f"end to end in one process, interleaved, best of {e2e['repeats']} "
         f"({e2e['frames']} frames; demo world's files {e2e['demo file'][0]}x"
-        f"{e2e['demo file'][1]}, box window {rows}x{cols}):"
+        f"{e2e['demo file'][1]}, box window {rows}x{cols}; load average "
+        f"{' '.join(f'{x:.1f}' for x in e2e['load'])}):"
     )
-    for name in [k for k in e2e if k.startswith(("demo ", "mosaic ")) and "ms" not in k]:
+    print(f"  {'step':28s} {'wall ms/frame':>13s} {'CPU ms/frame':>13s}")
+    for name in [k for k in e2e if k.startswith(("demo ", "mosaic "))]:
         if isinstance(e2e[name], float):
-            print(f"  {name:28s} {e2e[name]:7.2f} ms/frame")
-    ours = e2e["demo ours"]
-    for floor in ("demo read[cache]", "demo read", "demo read+decode"):
+            print(f"  {name:28s} {e2e[name]:13.2f} {cpu[name]:13.2f}")
+    print(
+        "floor: the same frames, the same window (the box's, AreaWeights.window), the same "
+        "HDF5 decompression, read with h5py (read: no chunk cache, as the project's reader; "
+        "read[cache]: h5py's defaults)"
+    )
+    for floor in ("demo read", "demo read[cache]", "demo read+decode"):
+        wall, used = e2e["demo ours"] / e2e[floor], cpu["demo ours"] / cpu[floor]
+        verdict = ""
+        if floor == "demo read":
+            verdict = f"  -> goal <= {GOAL}x: {'MET' if max(wall, used) <= GOAL else 'NOT MET'}"
         print(
-            f"ratio: demo world files, colocation end to end / {floor}: "
-            f"{ours / e2e[floor]:.2f}x (goal <= 1.3x the read floor)"
+            f"ratio: demo world files, colocation end to end / {floor}: {wall:.2f}x wall, "
+            f"{used:.2f}x CPU{verdict}"
         )
     print(
-        f"ratio: demo world files, DataArray reader / lean reader: "
-        f"{e2e['demo ours[DataArray]'] / ours:.2f}x; identical results: {e2e['demo identical']}"
+        "ratio: demo world files, DataArray reader / lean reader (the default): "
+        f"{e2e['demo ours[DataArray]'] / e2e['demo ours']:.2f}x wall; identical results: "
+        f"{e2e['demo identical']}"
     )
+    whole = "mosaic whole read+decode"
     print(
         "ratio: whole mosaics, colocation end to end (box window) / whole-file read+decode: "
-        f"{e2e['mosaic ours'] / e2e['mosaic whole read+decode']:.2f}x (0.87x before)"
+        f"{e2e['mosaic ours'] / e2e[whole]:.2f}x wall, {cpu['mosaic ours'] / cpu[whole]:.2f}x "
+        "CPU (goal: no worse than 0.58x)"
     )
     print(
         "ratio: whole mosaics, colocation end to end / read of the box window: "
-        f"{e2e['mosaic ours'] / e2e['mosaic read']:.2f}x"
+        f"{e2e['mosaic ours'] / e2e['mosaic read']:.2f}x wall, "
+        f"{cpu['mosaic ours'] / cpu['mosaic read']:.2f}x CPU"
     )
 
 
@@ -741,6 +767,8 @@ def main() -> None:
             args.frames, args.repeat = 6, 1
     if args.method:
         out = run_method(args.method, args.dir, args.frames, args.repeat)
+        if args.method == "end-to-end":
+            report_end_to_end(out)
         print("RESULT " + json.dumps(out))
         return
 
