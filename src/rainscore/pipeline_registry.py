@@ -1,8 +1,9 @@
 """The project's pipelines.
 
 ``__default__`` runs the analysis chain on whatever raw data the catalog points at
-(ingestion onwards). The ``demo`` pipeline, which writes the synthetic world into
-``data/01_raw/demo``, is not part of it: it stands in for the external archives.
+(ingestion, colocation, scoring, training: every pipeline found but the demo). The
+``demo`` pipeline, which writes the synthetic world into ``data/01_raw/demo``, is not part
+of it: it stands in for the external archives.
 """
 
 from __future__ import annotations
