@@ -3,6 +3,7 @@ those of the whole period held in memory."""
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -127,3 +128,43 @@ def test_local_errors_of_no_maps_are_one_empty_block_with_every_variable(
     (empty,) = blocks
     assert empty.sizes == {"time": 0, "lat": whole.sizes["lat"], "lon": whole.sizes["lon"]}
     xr.testing.assert_identical(empty, whole.isel(time=slice(0, 0)).assign_attrs(target_score="x"))
+
+
+def _traced_peak(func, *args, **kwargs) -> int:
+    """Peak of the memory traced while ``func`` runs (numpy's buffers included)."""
+    tracemalloc.start()
+    try:
+        func(*args, **kwargs)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _consume(blocks) -> None:
+    for _ in blocks:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("name", "run"),
+    [
+        ("map_features", lambda p: map_features(p, block_size=6)),
+        (
+            "local_error_blocks",
+            lambda p: _consume(local_error_blocks(p, threshold=0.5, window=3, block_size=6)),
+        ),
+    ],
+)
+def test_lazy_pairs_are_read_with_memory_flat_in_the_period(name: str, run, tmp_path: Path) -> None:
+    """Each block read from a store is released once computed: four times the maps, about
+    the same peak (a loaded block kept to the end would make it grow with the period)."""
+    box = Box(lat_min=44.0, lat_max=47.0, lon_min=0.0, lon_max=4.0)  # 30 × 40 cells
+    peaks = {}
+    for n_times in (12, 48):
+        path = tmp_path / f"pairs_{n_times}.zarr"
+        layout = StoreLayout(time_chunk=1, time_shard=6)
+        write_store(path, fake_pairs(n_times, seed=5, box=box), layout=layout)
+        lazy = open_store(path)
+        run(lazy)  # imports and caches warmed before the measure
+        peaks[n_times] = _traced_peak(run, open_store(path))
+    assert peaks[48] < 1.3 * peaks[12], f"{name}: {peaks}"

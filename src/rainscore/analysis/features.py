@@ -73,7 +73,7 @@ def _masked_quantile(values: np.ndarray, mask: np.ndarray, q: float) -> np.ndarr
     return np.nanquantile(flat, q, axis=1)
 
 
-BLOCK_MAPS = 480
+BLOCK_MAPS = 48
 """Maps read and computed at once by :func:`map_features` (a lazily loaded input is read
 one block at a time, so memory stays flat however long the period)."""
 
@@ -97,9 +97,9 @@ def map_features(
 ) -> pd.DataFrame:
     """Context features of every map of ``pairs``.
 
-    The maps are read (``.load()``: a lazily loaded input reads only these) and computed
-    ``block_size`` at a time; every feature is a property of one map, so the table is the
-    same whatever the block size.
+    The maps are read (a lazily loaded input reads only these, and releases them once
+    computed) and computed ``block_size`` at a time; every feature is a property of one
+    map, so the table is the same whatever the block size.
 
     Args:
         pairs: Colocated pairs (dims time, lat, lon) with ``imerg``, ``radar``, ``mask`` and
@@ -122,8 +122,10 @@ def map_features(
     inputs = pairs[[name for name in _FEATURE_INPUTS if name in pairs]]
     lat = pairs["lat"].values
     cell_km2 = lonlat_cell_area(lat - 0.05, lat + 0.05, 0.1)[:, None] / 1e6  # (lat, 1)
-    blocks = list(time_blocks(inputs, block_size)) or [inputs]
-    parts = [_block_features(block.load(), config, cell_km2) for block in blocks]
+    # compute(), not load(): load() fills the lazy block in place, so a block still
+    # referenced (a list of the blocks) would keep its maps to the end.
+    blocks = time_blocks(inputs, block_size) if inputs.sizes["time"] else [inputs]
+    parts = [_block_features(block.compute(), config, cell_km2) for block in blocks]
     table = pd.concat(parts) if len(parts) > 1 else parts[0]
     times = pd.DatetimeIndex(table.index)
     lon_centre = float(pairs["lon"].values.mean())

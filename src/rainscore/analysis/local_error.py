@@ -10,7 +10,7 @@ import xarray as xr
 from rainscore.scores.neighbourhood import neighbourhood_fractions
 from rainscore.stores import time_blocks
 
-BLOCK_MAPS = 480
+BLOCK_MAPS = 48
 """Maps read and computed at once by :func:`local_error_blocks`."""
 
 

@@ -76,7 +76,7 @@ def score_maps_parallel(
     mask: xr.DataArray | None = None,
     config: ScoreConfig | None = None,
     execution: ExecutorConfig | None = None,
-    block_size: int = 480,
+    block_size: int = 48,
 ) -> pd.DataFrame:
     """:func:`score_maps` over time blocks on ``execution.workers`` workers; identical
     results.

@@ -64,19 +64,20 @@ def join_scores_and_features(scores: pd.DataFrame, features: pd.DataFrame) -> pd
 
 
 def compute_local_errors(
-    colocated_pairs: xr.Dataset, target: dict[str, Any]
+    colocated_pairs: xr.Dataset, target: dict[str, Any], scoring: dict[str, Any]
 ) -> Iterator[xr.Dataset]:
     """Per-pixel U-Net targets at the threshold and window of the target score.
 
     Returns a generator of time blocks (a plain function returning it, so that Kedro hands
     it whole to the store's ``save``, which writes every block into one version): the
-    pairs are read and the maps written one block at a time.
+    pairs are read and the maps written ``scoring.block_maps`` at a time.
     """
     config = TargetConfig.from_dict(target)
     return local_error_blocks(
         colocated_pairs,
         threshold=config.local_threshold,
         window=config.local_window,
+        block_size=ScoringSection.from_dict(scoring).block_maps,
         attrs={"target_score": config.score},
     )
 

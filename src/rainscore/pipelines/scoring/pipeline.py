@@ -37,7 +37,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=compute_local_errors,
-                inputs=["colocated_pairs", "params:target"],
+                inputs=["colocated_pairs", "params:target", "params:scoring"],
                 outputs="local_error_maps",
                 name="compute_local_errors",
             ),
