@@ -286,6 +286,16 @@ def test_on_epoch_can_prune() -> None:
     assert [e for e, _ in reported] == [1, 2]
 
 
+def test_on_epoch_can_stop_the_run(tmp_path: Path) -> None:
+    config = _config(epochs=5)
+    _, stopped = _run(config, tmp_path / "run", on_epoch=lambda epoch, _: epoch == 2)
+    _, two_epochs = _run(_config(epochs=2))
+    assert stopped.stopped_early and [r["epoch"] for r in stopped.history] == [1, 2]
+    assert all(torch.equal(v, two_epochs.state_dict[k]) for k, v in stopped.state_dict.items())
+    _, resumed = _run(config, tmp_path / "run")
+    assert [r["epoch"] for r in resumed.history] == [1, 2] and resumed.stopped_early
+
+
 def test_non_finite_training_loss_is_an_error() -> None:
     config = _config(epochs=2)
 

@@ -25,7 +25,10 @@ not the model, knows about:
   interrupted and resumed run ends with the same weights as an uninterrupted one;
 - **pruning**: ``on_epoch(epoch, {"train_loss": ..., "val_loss": ...})`` after each
   epoch's checkpoint, where an Optuna objective reports and may raise
-  ``optuna.TrialPruned`` (let through).
+  ``optuna.TrialPruned`` (let through);
+- **other stopping rules**: ``on_epoch`` returning ``True`` ends the run after that epoch
+  like early stopping does (``stopped_early``; the checkpoint records it, so a resumed
+  run does not train on). DEC stops so when few assignments change.
 
 Epochs are numbered from 1 in the history, the logs, ``on_epoch`` and ``best_epoch``.
 """
@@ -341,7 +344,7 @@ def fit(
     loss_fn: LossFn,
     config: TrainConfig,
     checkpoint_dir: str | Path | None = None,
-    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], bool | None] | None = None,
 ) -> TrainResult:
     """Train ``model`` (see the module's docstring for what the loop does).
 
@@ -359,7 +362,7 @@ def fit(
             after each epoch. ``None``: no checkpoints.
         on_epoch: Called after each epoch with the epoch and
             ``{"train_loss", "val_loss"}``; its exceptions (``optuna.TrialPruned``)
-            propagate.
+            propagate; returning ``True`` stops the run after this epoch.
 
     Returns:
         The history and the best weights.
@@ -435,8 +438,13 @@ def fit(
             )
         if checkpoint_dir is not None:
             _save_checkpoint(checkpoint_dir, model, optimizer, scaler, config, progress)
-        if on_epoch is not None:
-            on_epoch(epoch, {"train_loss": train_loss, "val_loss": val_loss})
+        if on_epoch is not None and on_epoch(
+            epoch, {"train_loss": train_loss, "val_loss": val_loss}
+        ):
+            progress.stopped = True
+            logger.info("Stopping after epoch %d: on_epoch asked to stop", epoch)
+            if checkpoint_dir is not None:
+                _save_checkpoint(checkpoint_dir, model, optimizer, scaler, config, progress)
     if progress.best_state is None:
         raise FloatingPointError(
             f"no finite validation loss in {progress.epoch} epochs: nothing to keep"
