@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from rainscore.scores import check_pair, continuous_scores
+from rainscore.scores import check_pair, continuous_scores, pairing
 from rainscore.scores.pairing import pair_fields
 
 from .conftest import fake_pair
@@ -74,7 +74,12 @@ def test_reduce_dims_must_exist() -> None:
         continuous_scores(fc, obs, reduce_dims=("lat", "height"))
 
 
-def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays() -> None:
+@pytest.mark.parametrize("direct", [True, False])
+def test_to_dataset_is_the_dataset_xarray_builds_from_the_same_dataarrays(
+    direct: bool, monkeypatch
+) -> None:
+    if not direct:  # the public constructor, should xarray drop Dataset._construct_direct
+        monkeypatch.setattr(pairing, "_CONSTRUCT_DIRECT", None)
     fc, obs = fake_pair(3, (4, 5))
     fc = fc.assign_coords(run=("time", [1, 2, 3]), source="imerg")
     fc.time.attrs["long_name"] = "time"

@@ -38,7 +38,7 @@ from rainscore.scores.pairing import (
     dimension_coordinate,
     pair_fields,
 )
-from rainscore.scores.wetness import Dryness, dryness
+from rainscore.scores.wetness import Dryness, dryness, pixel_counts
 
 __all__ = [
     "CATEGORICAL_SCORES",
@@ -76,9 +76,9 @@ def check_thresholds(thresholds: Sequence[float], name: str = "thresholds") -> n
         ValueError: Empty, not finite, or not strictly increasing.
     """
     values = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
-    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
         raise ValueError(f"{name} must be a non-empty 1-D list of finite numbers, got {thresholds}")
-    if np.any(np.diff(values) <= 0):
+    if (values[1:] <= values[:-1]).any():
         raise ValueError(f"{name} must be strictly increasing, got {list(values)}")
     return values
 
@@ -97,24 +97,38 @@ def contingency_arrays(
     Returns:
         ``hits``, ``misses``, ``false_alarms``, ``correct_negatives``: int64 ``(n_maps, K)``.
     """
-    n = forecast.shape[0]
-    counts = {name: np.zeros((n, thresholds.size), dtype=np.int64) for name in CONTINGENCY_COUNTS}
-    n_valid = np.count_nonzero(valid, axis=1)
+    events = np.empty((2, thresholds.size, *forecast.shape), dtype=bool)
     for k, threshold in enumerate(thresholds):
-        # Invalid pixels hold 0: only a threshold <= 0 needs the validity test.
-        event_f = forecast >= threshold
-        event_o = obs >= threshold
-        if threshold <= 0:
-            event_f &= valid
-            event_o &= valid
-        hits = np.count_nonzero(event_f & event_o, axis=1)
-        n_f = np.count_nonzero(event_f, axis=1)
-        n_o = np.count_nonzero(event_o, axis=1)
-        counts["hits"][:, k] = hits
-        counts["misses"][:, k] = n_o - hits
-        counts["false_alarms"][:, k] = n_f - hits
-        counts["correct_negatives"][:, k] = n_valid - n_f - n_o + hits
-    return counts
+        np.greater_equal(forecast, threshold, out=events[0, k])
+        np.greater_equal(obs, threshold, out=events[1, k])
+        if threshold <= 0:  # invalid pixels hold 0: only then can they be events
+            events[:, k] &= valid
+    n_forecast, n_obs = pixel_counts(events).transpose(0, 2, 1)
+    hits = pixel_counts(events[0] & events[1]).T
+    n_valid = pixel_counts(valid)[:, None]
+    return {
+        "hits": hits,
+        "misses": n_obs - hits,
+        "false_alarms": n_forecast - hits,
+        "correct_negatives": n_valid - n_forecast - n_obs + hits,
+    }
+
+
+def _score_stack(
+    hits: np.ndarray, misses: np.ndarray, false_alarms: np.ndarray, correct_negatives: np.ndarray
+) -> np.ndarray:
+    """The six scores of :data:`CATEGORICAL_SCORES`, in order, stacked along a first axis."""
+    h, m, f, r = (
+        np.asarray(x, dtype=np.float64) for x in (hits, misses, false_alarms, correct_negatives)
+    )
+    h_m, h_f = h + m, h + f
+    h_m_f = h_m + f
+    hits_random = _ratio(h_m * h_f, h_m_f + r)
+    numerators = np.stack([h, f, h, h - hits_random, 2.0 * (h * r - f * m), h_f])
+    denominators = np.stack(
+        [h_m, h_f, h_m_f, h_m_f - hits_random, h_m * (m + r) + h_f * (f + r), h_m]
+    )
+    return _ratio(numerators, denominators)
 
 
 def scores_from_counts(
@@ -131,19 +145,13 @@ def scores_from_counts(
     Returns:
         ``pod``, ``far``, ``csi``, ``ets``, ``hss``, ``frequency_bias`` as float64 arrays.
     """
-    h, m, f, r = (
-        np.asarray(x, dtype=np.float64) for x in (hits, misses, false_alarms, correct_negatives)
+    return dict(
+        zip(
+            CATEGORICAL_SCORES,
+            _score_stack(hits, misses, false_alarms, correct_negatives),
+            strict=True,
+        )
     )
-    total = h + m + f + r
-    hits_random = _ratio((h + m) * (h + f), total)
-    return {
-        "pod": _ratio(h, h + m),
-        "far": _ratio(f, h + f),
-        "csi": _ratio(h, h + m + f),
-        "ets": _ratio(h - hits_random, h + m + f - hits_random),
-        "hss": _ratio(2.0 * (h * r - f * m), (h + m) * (m + r) + (h + f) * (f + r)),
-        "frequency_bias": _ratio(h + f, h + m),
-    }
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -183,10 +191,10 @@ def categorical_arrays(
         dry = dryness(
             forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
         )
-    scores = scores_from_counts(*(counts[c] for c in CONTINGENCY_COUNTS))
-    scored = dry.scored[:, None]
+    scores = _score_stack(*(counts[c] for c in CONTINGENCY_COUNTS))
+    scores[:, ~dry.scored] = np.nan
     out: dict[str, np.ndarray] = dict(counts)
-    out.update({k: np.where(scored, v, np.nan) for k, v in scores.items()})
+    out.update(zip(CATEGORICAL_SCORES, scores, strict=True))
     out.update(
         n_valid=dry.n_valid,
         wet_fraction=dry.wet_fraction,

@@ -57,11 +57,11 @@ def check_windows(windows: Sequence[int]) -> np.ndarray:
         ValueError: Empty, not integers, even, non-positive, or not strictly increasing.
     """
     values = np.atleast_1d(np.asarray(windows))
-    if values.ndim != 1 or values.size == 0 or not np.issubdtype(values.dtype, np.integer):
+    if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iu":
         raise ValueError(f"windows must be a non-empty 1-D list of integers, got {windows}")
-    if np.any(values < 1) or np.any(values % 2 == 0):
+    if (values < 1).any() or not (values % 2).all():
         raise ValueError(f"windows must be positive odd numbers of cells, got {list(values)}")
-    if np.any(np.diff(values) <= 0):
+    if (values[1:] <= values[:-1]).any():
         raise ValueError(f"windows must be strictly increasing, got {list(values)}")
     return values.astype(np.int64)
 
@@ -327,13 +327,15 @@ def fss_arrays(
     sum_squares = np.full((n, n_thr, windows.size), np.nan)
     first = int(windows[0] == 1)
     scored = np.flatnonzero(dry.scored)
+    every_map = scored.size == n  # then slices, not copies
     if first:
-        sum_fo[scored, :, 0] = hits[scored]
-        sum_squares[scored, :, 0] = n_events[0, scored] + n_events[1, scored]
+        maps = slice(None) if every_map else scored
+        sum_fo[maps, :, 0] = hits[maps]
+        sum_squares[maps, :, 0] = n_events[0, maps] + n_events[1, maps]
     if first < windows.size:
         maps_per_block = max(1, _FIELDS_PER_BLOCK // stack.shape[0])
         for i in range(0, scored.size, maps_per_block):
-            block = scored[i : i + maps_per_block]
+            block = slice(i, i + maps_per_block) if every_map else scored[i : i + maps_per_block]
             fo, squares = _neighbourhood_sums(
                 stack[:, block], windows[first:], n_thr, all_valid=all_valid
             )
@@ -342,7 +344,8 @@ def fss_arrays(
 
     with np.errstate(invalid="ignore", divide="ignore"):
         base_rate = n_events[1] / dry.n_valid[:, None]
-        score = np.where(sum_squares > 0, 2.0 * sum_fo / sum_squares, np.nan)
+    score = np.full_like(sum_fo, np.nan)
+    np.divide(2.0 * sum_fo, sum_squares, out=score, where=sum_squares > 0)
     uniform = 0.5 + base_rate / 2.0
     skilful = score >= uniform[:, :, None]
     first_skilful = np.argmax(skilful, axis=2)

@@ -224,7 +224,11 @@ def score_maps(
         _chunk_columns(pair.forecast[c], pair.obs[c], pair.valid[c], config)
         for c in pair.chunks(chunk_size)
     ]
-    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    columns = (
+        parts[0]
+        if len(parts) == 1
+        else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    )
     times = pair.map_indexes.get("time")
     if times is not None and type(times.to_pandas_index()) is pd.DatetimeIndex:
         index = times.to_pandas_index().rename("time")  # the input's, not rebuilt

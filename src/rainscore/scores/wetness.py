@@ -114,9 +114,11 @@ def dryness(
     wet = wet_pixels(forecast, obs, valid, wet_threshold).reshape(n, -1)
     n_valid = pixel_counts(valid.reshape(n, -1))
     n_wet = pixel_counts(wet)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        wet_fraction = np.where(n_valid > 0, n_wet / np.maximum(n_valid, 1), np.nan)
     no_data = n_valid == 0
-    both_dry = (n_wet == 0) & ~no_data
-    too_dry = (n_wet > 0) & (wet_fraction < min_wet_fraction)
+    wet_fraction = n_wet / np.maximum(n_valid, 1)
+    wet_fraction[no_data] = np.nan
+    both_dry = n_wet == 0
+    both_dry &= ~no_data
+    too_dry = wet_fraction < min_wet_fraction
+    too_dry &= n_wet > 0
     return Dryness(n_valid, n_wet, wet_fraction, both_dry, too_dry, no_data)
