@@ -13,8 +13,11 @@ slower (ratio > 1).
 
 ``--check`` exits with status 1 when a call is slower than pysteps. Timings are best-of-N
 CPU times of this process by default (``--clock wall`` for wall times): other jobs on a
-loaded machine slow both sides, and only the ratios of one run compare. pysteps (and
-scikit-image, which its SAL needs) is a benchmark/test-only dependency.
+loaded machine slow both sides, and only the ratios of one run compare. It ends with the
+ratios by call and number of maps and a PASS/FAIL line against the goal of issue 11 (no public
+call slower than pysteps on the same work). pysteps (and scikit-image, which its SAL needs) is
+a benchmark/test-only dependency; its side comes from ``score_bench.py``, shared with
+``bench_scores.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Callable  # noqa: E402
 from typing import NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
+from score_bench import as_maps, load_average, pysteps_calls  # noqa: E402
 
 from rainscore.scores import (  # noqa: E402
     ContingencyAccumulator,
@@ -45,12 +48,6 @@ from rainscore.scores import (  # noqa: E402
 )
 from rainscore.synthetic.map_pairs import rain_map_pairs  # noqa: E402
 
-CATEGORICAL = ["POD", "FAR", "CSI", "ETS", "HSS", "BIAS"]
-"""The pysteps names of the six categorical scores ``categorical_scores`` computes."""
-
-CONTINUOUS = ["ME", "MAE", "RMSE", "corr_p", "corr_s"]
-"""The pysteps continuous scores; relative bias and KGE are computed from the same pixels."""
-
 
 class Case(NamedTuple):
     """One public call on one configuration, and pysteps doing the same work map by map."""
@@ -60,79 +57,6 @@ class Case(NamedTuple):
     n_maps: int
     ours: Callable[[], object]
     theirs: Callable[[], object]
-
-
-def as_maps(values: np.ndarray) -> xr.DataArray:
-    """``(n, ny, nx)`` rain rates as a labelled (time, lat, lon) DataArray in mm/h."""
-    n, ny, nx = values.shape
-    return xr.DataArray(
-        values,
-        dims=("time", "lat", "lon"),
-        coords={
-            "time": np.datetime64("2024-06-01T00:00") + np.arange(n) * np.timedelta64(30, "m"),
-            "lat": np.round(42.85 + 0.1 * np.arange(ny), 6),
-            "lon": np.round(-2.75 + 0.1 * np.arange(nx), 6),
-        },
-        attrs={"units": "mm/h"},
-    )
-
-
-def pysteps_calls(wet_threshold: float = 0.1) -> dict[str, Callable[..., object]]:
-    """pysteps doing the work of each family on one map: ``func(f, o, **options)``."""
-    try:
-        import skimage  # noqa: F401  (pysteps' SAL needs it)
-    except ImportError as err:
-        raise SystemExit("pysteps' SAL needs scikit-image: pip install scikit-image") from err
-    from pysteps import verification
-    from pysteps.verification.salscores import sal as pysteps_sal
-
-    def continuous(f: np.ndarray, o: np.ndarray) -> None:
-        # All valid pixels and the wet ones ("single" conditioning), as continuous_scores.
-        for conditioning in (None, "single"):
-            out = verification.det_cont_fct(
-                f, o, CONTINUOUS, conditioning=conditioning, thr=wet_threshold
-            )
-            if conditioning is None:
-                ff, oo = f, o
-            else:
-                keep = (f >= wet_threshold) | (o >= wet_threshold)
-                ff, oo = f[keep], o[keep]
-            (ff - oo).sum() / oo.sum()  # relative bias
-            alpha, beta = np.std(ff) / np.std(oo), np.mean(ff) / np.mean(oo)
-            1 - np.sqrt((out["corr_p"] - 1) ** 2 + (alpha - 1) ** 2 + (beta - 1) ** 2)  # KGE
-
-    def categorical(f: np.ndarray, o: np.ndarray, thresholds: tuple[float, ...]) -> None:
-        for t in thresholds:
-            verification.det_cat_fct(f, o, t, scores=CATEGORICAL)
-
-    def neighbourhood(
-        f: np.ndarray, o: np.ndarray, thresholds: tuple[float, ...], windows: tuple[int, ...]
-    ) -> None:
-        for t in thresholds:
-            for w in windows:
-                verification.fss(f, o, t, w)
-
-    def objects(f: np.ndarray, o: np.ndarray) -> None:
-        pysteps_sal(f, o)
-
-    def accumulate(
-        fc: np.ndarray, obs: np.ndarray, thresholds: tuple[float, ...]
-    ) -> dict[str, float]:
-        out = {}
-        for t in thresholds:
-            table = verification.det_cat_fct_init(t)
-            for f, o in zip(fc, obs, strict=True):
-                verification.det_cat_fct_accum(table, f, o)
-            out.update(verification.det_cat_fct_compute(table, scores=CATEGORICAL))
-        return out
-
-    return {
-        "continuous": continuous,
-        "categorical": categorical,
-        "fss": neighbourhood,
-        "sal": objects,
-        "accumulate": accumulate,
-    }
 
 
 def cases(fc: np.ndarray, obs: np.ndarray, sizes: tuple[int, ...]) -> list[Case]:
@@ -270,11 +194,6 @@ def time_cases(
     return results
 
 
-def load_average() -> str:
-    """The machine's load averages: other jobs sharing the cores slow every timing."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; return 1 with ``--check`` if a call is slower than pysteps."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -306,26 +225,46 @@ def main(argv: list[str] | None = None) -> int:
     todo = [case for case in cases(fc, obs, sizes) if args.only in case.call]
     results = time_cases(todo, args.repeats, args.budget, CLOCKS[args.clock])
 
-    print(
+    print(report(results, sizes))
+    print(f"\nload average (1, 5, 15 min) after: {load_average()}")
+    slower = [case for case, ours, theirs in results if ours > theirs]
+    return 1 if args.check and slower else 0
+
+
+def report(results: list[tuple[Case, float, float]], sizes: tuple[int, ...]) -> str:
+    """The timings, the ratios per call and size, and the verdict against the goal.
+
+    The goal (issue 11): no public call slower than pysteps on the same work, on one map
+    and on a batch, i.e. every ratio ``rainscore / pysteps <= 1``.
+    """
+    lines = [
         f"{'call':<24}{'configuration':<30}{'maps':>5}{'rainscore ms':>14}"
         f"{'pysteps ms':>12}{'ratio':>8}"
-    )
-    slower = []
+    ]
+    ratios: dict[tuple[str, str], dict[int, float]] = {}
     for case, ours, theirs in results:
         ratio = ours / theirs
+        ratios.setdefault((case.call, case.config), {})[case.n_maps] = ratio
         flag = "  SLOWER" if ratio > 1.0 else ""
-        if flag:
-            slower.append(case)
-        print(
+        lines.append(
             f"{case.call:<24}{case.config:<30}{case.n_maps:>5}{1e3 * ours:>14.3f}"
             f"{1e3 * theirs:>12.3f}{ratio:>8.2f}{flag}"
         )
-    print(f"\nload average (1, 5, 15 min) after: {load_average()}")
+    lines += ["", "ratio rainscore / pysteps by call and number of maps (<= 1: not slower)"]
+    lines.append(f"  {'call, configuration':<54}" + "".join(f"{n:>8}" for n in sizes))
+    for (call, config), by_size in ratios.items():
+        cells = "".join(f"{by_size[n]:>8.2f}" if n in by_size else f"{'-':>8}" for n in sizes)
+        lines.append(f"  {call + ', ' + config:<54}{cells}")
+    slower = [(case, ours / theirs) for case, ours, theirs in results if ours > theirs]
+    goal = "no public score call slower than pysteps (every ratio <= 1)"
     if slower:
-        print(f"{len(slower)} of {len(results)} calls slower than pysteps (ratio > 1)")
+        worst = max(ratio for _, ratio in slower)
+        lines.append(
+            f"\nFAIL: {goal}: {len(slower)} of {len(results)} calls slower, worst {worst:.2f}"
+        )
     else:
-        print(f"all {len(results)} calls at least as fast as pysteps (every ratio <= 1)")
-    return 1 if args.check and slower else 0
+        lines.append(f"\nPASS: {goal}: all {len(results)} calls")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

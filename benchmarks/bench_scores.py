@@ -13,7 +13,8 @@ extrapolated). ``--parallel-maps N`` also times ``score_maps_parallel`` (time bl
 ``--workers`` processes) on N and 2N maps and extrapolates to two years of half-hourly maps,
 counting the start-up of the worker processes once.
 
-pysteps (and scikit-image, which its SAL needs) is a benchmark/test-only dependency.
+pysteps (and scikit-image, which its SAL needs) is a benchmark/test-only dependency. The maps'
+labels and pysteps' side come from ``score_bench.py``, shared with ``bench_score_calls.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
+from score_bench import as_maps, load_average, pysteps_calls  # noqa: E402
 
 from rainscore.execution import ExecutorConfig  # noqa: E402
 from rainscore.scores import (  # noqa: E402
@@ -49,62 +50,14 @@ def rain_maps(n_maps: int, seed: int, shape: tuple[int, int] = (72, 104)) -> tup
     return rain_map_pairs(n_maps, shape, seed=seed)
 
 
-def as_maps(values: np.ndarray) -> xr.DataArray:
-    n, ny, nx = values.shape
-    return xr.DataArray(
-        values,
-        dims=("time", "lat", "lon"),
-        coords={
-            "time": np.datetime64("2024-06-01T00:00") + np.arange(n) * np.timedelta64(30, "m"),
-            "lat": np.round(42.85 + 0.1 * np.arange(ny), 6),
-            "lon": np.round(-2.75 + 0.1 * np.arange(nx), 6),
-        },
-        attrs={"units": "mm/h"},
-    )
-
-
 def pysteps_families(config: ScoreConfig) -> dict[str, Callable[[np.ndarray, np.ndarray], None]]:
     """The same scores as ``score_maps``, computed by pysteps for one map."""
-    try:
-        import skimage  # noqa: F401  (pysteps' SAL needs it)
-    except ImportError as err:
-        raise SystemExit("pysteps' SAL needs scikit-image: pip install scikit-image") from err
-    from pysteps.verification import det_cat_fct, det_cont_fct, fss
-    from pysteps.verification.salscores import sal
-
-    continuous = ["ME", "MAE", "RMSE", "corr_p", "corr_s"]
-
-    def kge(f: np.ndarray, o: np.ndarray, r: float) -> float:
-        alpha, beta = np.std(f) / np.std(o), np.mean(f) / np.mean(o)
-        return 1 - np.sqrt((r - 1) ** 2 + (alpha - 1) ** 2 + (beta - 1) ** 2)
-
-    def run_continuous(f: np.ndarray, o: np.ndarray) -> None:
-        for conditioning in (None, "single"):
-            out = det_cont_fct(
-                f, o, continuous, conditioning=conditioning, thr=config.wet_threshold
-            )
-            keep = (f > config.wet_threshold) | (o > config.wet_threshold)
-            ff, oo = (f, o) if conditioning is None else (f[keep], o[keep])
-            (ff - oo).sum() / oo.sum()  # relative bias
-            kge(ff, oo, out["corr_p"])
-
-    def run_categorical(f: np.ndarray, o: np.ndarray) -> None:
-        for t in config.thresholds:
-            det_cat_fct(f, o, t, scores=["POD", "FAR", "CSI", "ETS", "HSS", "BIAS"])
-
-    def run_fss(f: np.ndarray, o: np.ndarray) -> None:
-        for t in config.thresholds:
-            for w in config.windows:
-                fss(f, o, t, w)
-
-    def run_sal(f: np.ndarray, o: np.ndarray) -> None:
-        sal(f, o, thr_factor=config.sal_threshold_ratio, thr_quantile=config.sal_quantile)
-
+    ref = pysteps_calls(config.wet_threshold, config.sal_threshold_ratio, config.sal_quantile)
     return {
-        "continuous": run_continuous,
-        "categorical": run_categorical,
-        "fss": run_fss,
-        "sal": run_sal,
+        "continuous": ref["continuous"],
+        "categorical": lambda f, o: ref["categorical"](f, o, config.thresholds),
+        "fss": lambda f, o: ref["fss"](f, o, config.thresholds, config.windows),
+        "sal": ref["sal"],
     }
 
 
@@ -237,11 +190,6 @@ def two_years_direct(seed: int, config: ScoreConfig, workers: int) -> None:
         f"score_maps_parallel, {workers} processes, two years ({len(table)} maps x "
         f"{table.shape[1]} columns) in one call, cold: {elapsed:.1f} s"
     )
-
-
-def load_average() -> str:
-    """The machine's load averages: other jobs sharing the cores slow every timing."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
