@@ -12,6 +12,7 @@ from rainscore.models.tuning import (
     TuningConfig,
     open_study,
     pruning_callback,
+    study_summary,
     suggest,
 )
 
@@ -153,3 +154,35 @@ def test_optuna_messages_go_through_logging(tmp_path, caplog) -> None:
     optuna_logger = logging.getLogger("optuna")
     assert optuna_logger.propagate
     assert not [h for h in optuna_logger.handlers if type(h) is logging.StreamHandler]
+
+
+def test_the_summary_names_the_best_trial_and_the_counts(tmp_path) -> None:
+    study = open_study(tmp_path / "journal.log", "unet", seed=5)
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("best_epoch", trial.number + 1)
+        return _objective(trial)
+
+    study.optimize(objective, n_trials=3)
+    summary = study_summary(study)
+    best = min(study.trials, key=lambda t: t.value)
+    assert summary == {
+        "study_name": "unet",
+        "best_trial": best.number,
+        "best_value": best.value,
+        "params": best.params,
+        "user_attrs": {"best_epoch": best.number + 1},
+        "n_trials": 3,
+        "states": {"COMPLETE": 3},
+    }
+
+
+def test_a_study_without_a_complete_trial_is_named(tmp_path) -> None:
+    study = open_study(tmp_path / "journal.log", "unet", seed=5)
+
+    def pruned(trial: optuna.Trial) -> float:
+        raise optuna.TrialPruned
+
+    study.optimize(pruned, n_trials=2)
+    with pytest.raises(ValueError, match=r"study 'unet' has no complete trial \(\{'PRUNED': 2\}\)"):
+        study_summary(study)

@@ -43,7 +43,14 @@ from rainscore.models.training import (
     predict,
     seed_everything,
 )
-from rainscore.models.tuning import Dimension, TuningConfig, open_study, pruning_callback, suggest
+from rainscore.models.tuning import (
+    Dimension,
+    TuningConfig,
+    open_study,
+    pruning_callback,
+    study_summary,
+    suggest,
+)
 from rainscore.models.unet import UNet, UNetConfig, unet_loss, unet_loss_fn
 
 __all__ = [
@@ -85,6 +92,7 @@ __all__ = [
     "seed_everything",
     "split_times",
     "store_path",
+    "study_summary",
     "suggest",
     "train_unet",
     "unet_artefact",

@@ -36,6 +36,7 @@ __all__ = [
     "TuningConfig",
     "open_study",
     "pruning_callback",
+    "study_summary",
     "suggest",
 ]
 
@@ -317,3 +318,39 @@ def pruning_callback(trial: optuna.Trial) -> Callable[[int, dict[str, float]], N
             )
 
     return on_epoch
+
+
+def study_summary(study: optuna.Study) -> dict[str, Any]:
+    """The best trial of ``study`` and its counts, JSON-safe.
+
+    Args:
+        study: A study with at least one complete trial.
+
+    Returns:
+        ``study_name``, ``best_trial`` (number), ``best_value``, ``params``,
+        ``user_attrs`` (of the best trial), ``n_trials`` and ``states`` (trials per state).
+
+    Raises:
+        ValueError: If no trial of the study is complete (all pruned or failed), naming
+            the study and its counts.
+    """
+    states: dict[str, int] = {}
+    for trial in study.trials:
+        states[trial.state.name] = states.get(trial.state.name, 0) + 1
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        raise ValueError(
+            f"Optuna study {study.study_name!r} has no complete trial ({states or 'no trials'}): "
+            "raise tuning.n_trials or tuning.warmup_epochs / startup_trials so that trials "
+            "can finish before being pruned"
+        )
+    best = study.best_trial
+    return {
+        "study_name": study.study_name,
+        "best_trial": best.number,
+        "best_value": float(best.value),
+        "params": dict(best.params),
+        "user_attrs": dict(best.user_attrs),
+        "n_trials": len(study.trials),
+        "states": states,
+    }

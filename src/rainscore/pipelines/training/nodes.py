@@ -35,6 +35,7 @@ from rainscore.models import (
     predict_unet_scores,
     regression_metrics,
     store_path,
+    study_summary,
     train_unet,
     unet_artefact,
     unet_from_artefact,
@@ -125,26 +126,25 @@ def tune_unet(
         n_trials=tuning.n_trials,
         timeout=tuning.timeout_s,
     )
-    best = study.best_trial
-    states = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
+    summary = study_summary(study)
     logger.info(
         "Optuna study %r: %d trials %s; best #%d val_loss %.5g %s",
-        tuning.study_name,
-        len(study.trials),
-        states,
-        best.number,
-        best.value,
-        best.params,
+        summary["study_name"],
+        summary["n_trials"],
+        summary["states"],
+        summary["best_trial"],
+        summary["best_value"],
+        summary["params"],
     )
     return {
-        "study_name": tuning.study_name,
+        "study_name": summary["study_name"],
         "journal": str(journal),
-        "best_trial": best.number,
-        "best_val_loss": float(best.value),
-        "best_epoch": int(best.user_attrs["best_epoch"]),
-        "params": dict(best.params),
-        "n_trials": len(study.trials),
-        "states": {str(k): int(v) for k, v in states.items()},
+        "best_trial": summary["best_trial"],
+        "best_val_loss": summary["best_value"],
+        "best_epoch": int(summary["user_attrs"]["best_epoch"]),
+        "params": summary["params"],
+        "n_trials": summary["n_trials"],
+        "states": summary["states"],
     }
 
 
