@@ -135,3 +135,40 @@ def test_a_threshold_of_zero_counts_only_valid_pixels() -> None:
         np.testing.assert_array_equal(ds[count].values[:, 0], [0, 0])
     total = sum(ds[c].values[:, 1] for c in ("hits", "misses", "false_alarms", "correct_negatives"))
     np.testing.assert_array_equal(total, n_valid)
+
+
+@pytest.mark.parametrize("case", ["plain", "nan", "too_dry", "both_dry", "no_data"])
+def test_one_map_one_threshold_equals_the_direct_counts(case: str) -> None:
+    # The small call of issue 11 (one map, one threshold), with missing pixels and the
+    # dryness rules, against counts taken the direct way.
+    fc, obs = fake_pair(1, (30, 40), seed=7)
+    fc, obs = fc.copy(), obs.copy()
+    if case == "nan":
+        fc[0, :5, :6] = np.nan
+        obs[0, 10, :] = np.inf
+    elif case == "too_dry":  # 3 wet pixels of 1200, under 1 %
+        fc[:] = obs[:] = 0.0
+        fc[0, 0, :2] = obs[0, 1, 0] = 4.0
+    elif case == "both_dry":
+        fc[:] = obs[:] = 0.0
+    elif case == "no_data":
+        fc[:] = np.nan
+    ds = categorical_scores(fc, obs, thresholds=(1.0,))
+    f, o = fc.values[0], obs.values[0]
+    valid = np.isfinite(f) & np.isfinite(o)
+    ev_f, ev_o = (f >= 1.0) & valid, (o >= 1.0) & valid
+    h, m = int((ev_f & ev_o).sum()), int((~ev_f & ev_o).sum())
+    fa, r = int((ev_f & ~ev_o).sum()), int((valid & ~ev_f & ~ev_o).sum())
+    got = [int(ds[c].values[0, 0]) for c in ("hits", "misses", "false_alarms", "correct_negatives")]
+    assert got == [h, m, fa, r]
+    n_wet = int((valid & ((f >= 0.1) | (o >= 0.1))).sum())
+    assert ds["n_valid"].values.tolist() == [int(valid.sum())]
+    scored = n_wet > 0 and n_wet / valid.sum() >= 0.01
+    assert ds["too_dry"].values.tolist() == [n_wet > 0 and not scored]
+    assert ds["both_dry"].values.tolist() == [valid.any() and n_wet == 0]
+    for name, value in _expected(h, m, fa, r).items() if scored else ():
+        np.testing.assert_allclose(ds[name].values[0, 0], value, rtol=1e-14)
+    if not scored:
+        assert all(np.isnan(ds[name].values).all() for name in _expected(1, 1, 1, 1))
+    pooled = ContingencyAccumulator((1.0,)).accumulate(fc, obs).compute()
+    assert [int(pooled[c].values[0]) for c in ("hits", "misses")] == [h, m]

@@ -196,14 +196,19 @@ def test_window_counts_use_the_narrowest_exact_integers(window, shape, dtype) ->
     assert _count_dtype(window, *shape) == np.dtype(dtype)
 
 
-def test_unscored_maps_do_not_change_the_scored_ones() -> None:
+@pytest.mark.parametrize("windows", [(1, 3, 5, 9, 15), (5,), (1, 9)])  # table; sliding sums
+@pytest.mark.parametrize("hole", [False, True])  # every pixel valid; a missing pixel per map
+def test_unscored_maps_do_not_change_the_scored_ones(windows, hole) -> None:
     fc, obs = rain_arrays(9, (40, 50), seed=6)
     fc[[2, 5]] = obs[[2, 5]] = 0.0  # both dry
     fc[7] = obs[7] = np.where(np.arange(2000).reshape(40, 50) == 0, 3.0, 0.0)  # too dry
-    together = fss(as_maps(fc), as_maps(obs))
+    if hole:
+        fc[:, 20, 30] = np.nan
+    together = fss(as_maps(fc), as_maps(obs), windows=windows)
     for i in range(9):
-        alone = fss(as_maps(fc[i : i + 1]), as_maps(obs[i : i + 1]))
-        np.testing.assert_array_equal(together["fss"].values[i], alone["fss"].values[0])
+        alone = fss(as_maps(fc[i : i + 1]), as_maps(obs[i : i + 1]), windows=windows)
+        for name in ("fss", "skilful_scale", "base_rate"):
+            np.testing.assert_array_equal(together[name].values[i], alone[name].values[0])
     assert together["both_dry"].values[[2, 5]].all() and together["too_dry"].values[7]
     assert np.isnan(together["fss"].values[[2, 5, 7]]).all()
     assert np.isfinite(together["fss"].values[[0, 1, 3], 0]).all()
