@@ -7,7 +7,12 @@ holds them on disk chunked along ``time`` and grouped in shards, so that
 - a writer appends one block of half hours at a time (:func:`append_blocks`) and never
   holds the period in memory;
 - a reader opens the store lazily (:func:`open_store`, dask chunks of one shard) or reads
-  single maps by time index (:class:`MapReader`, for training on shuffled maps).
+  single maps by time index (:class:`MapReader`, for training on shuffled maps);
+- writers in other processes (Dask workers) fill the regions of a store created with its
+  time axis (:func:`create_store`, then :func:`write_region` per block of whole shards);
+- data that knows how to write itself (a :class:`StoreWriter`, such as
+  :class:`StoreUpdate`: the time steps of the previous version kept, then new blocks) is
+  handed the folder to write.
 
 Layout of a store (see :class:`StoreLayout`): every variable with a ``time`` dimension is
 chunked ``time_chunk`` steps by the full extent of its other dimensions, and chunks are
@@ -28,8 +33,9 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+import dask.array
 import numcodecs.blosc
 import numpy as np
 import xarray as xr
@@ -327,6 +333,206 @@ def time_blocks(ds: xr.Dataset, size: int) -> Iterator[xr.Dataset]:
     """``ds`` in consecutive blocks of ``size`` time steps (views; nothing is loaded)."""
     for start in range(0, ds.sizes[TIME], size):
         yield ds.isel({TIME: slice(start, start + size)})
+
+
+def time_unit(layout: StoreLayout) -> int:
+    """Time steps per file of a store's time-dependent arrays (a shard, or a chunk when
+    unsharded): writers of different processes must each write whole units."""
+    return layout.time_shard or layout.time_chunk
+
+
+def create_store(
+    path: str | os.PathLike,
+    like: xr.Dataset | xr.DataArray,
+    times: np.ndarray,
+    *,
+    layout: StoreLayout | None = None,
+    attrs: dict[str, Any] | None = None,
+) -> None:
+    """Create a store over the time axis ``times`` holding no data yet.
+
+    The store has the variables of ``like`` (one block of it: names, dims, dtypes,
+    attributes and non-time coordinates), with the coordinates and the variables without
+    ``time`` written (they are ``like``'s, the same in every block); :func:`write_region`
+    then writes each block into its region, from any process that sees the folder. Nothing
+    of the period is held: the variables are described, not allocated.
+
+    Args:
+        path: Folder of the new store (must not exist).
+        like: A block of the data (any time steps).
+        times: The whole time axis, strictly increasing.
+        layout: Chunking (the default :class:`StoreLayout`).
+        attrs: Extra dataset attributes (merged over ``like``'s).
+
+    Raises:
+        FileExistsError: ``path`` exists.
+        ValueError: ``like`` without ``time``, or ``times`` empty or not increasing.
+    """
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"create_store: {path} exists")
+    layout = layout or StoreLayout()
+    like = _prepared(_as_dataset(like, f"store {path}"))
+    _times(like, f"store {path}")
+    times = np.asarray(times, dtype="datetime64[ns]")
+    if times.size == 0 or (np.diff(times) <= np.timedelta64(0)).any():
+        raise ValueError(f"create_store({path}): times must be non-empty and increasing")
+    unit = time_unit(layout)
+    variables: dict[Any, Any] = {}
+    for name, var in like.data_vars.items():
+        if TIME not in var.dims:  # written now, like the coordinates
+            variables[name] = var
+            continue
+        shape = tuple(times.size if d == TIME else var.sizes[d] for d in var.dims)
+        chunks = tuple(unit if d == TIME else var.sizes[d] for d in var.dims)
+        data = dask.array.zeros(shape, dtype=var.dtype, chunks=chunks)
+        variables[name] = (var.dims, data, var.attrs)
+    template = xr.Dataset(
+        variables,
+        coords={
+            TIME: (TIME, times, like[TIME].attrs),
+            **{n: c for n, c in like.coords.items() if TIME not in c.dims},
+        },
+        attrs={**like.attrs, **safe_attrs(attrs or {})},
+    )
+    # compute=False writes the metadata and the coordinates, not the (dask) variables.
+    template.to_zarr(
+        path,
+        mode="w-",
+        compute=False,
+        zarr_format=3,
+        consolidated=False,
+        encoding=layout.encoding(template),
+    )
+
+
+def write_region(path: str | os.PathLike, block: xr.Dataset | xr.DataArray) -> int:
+    """Write ``block`` into its time region of the store at ``path`` (:func:`create_store`).
+
+    Only the block's variables along ``time`` are written, never the coordinates, the
+    variables without ``time`` or the metadata, so
+    blocks of different processes can be written at once provided that each covers whole
+    time units (shards; the last one may end with the store): two writers of the same
+    shard would each rewrite it whole, and one would lose the other's steps.
+
+    Args:
+        path: Folder of the store.
+        block: Time steps of the store's axis, consecutive, with its variables.
+
+    Returns:
+        The number of time steps written.
+
+    Raises:
+        ValueError: A block unlike the store, whose times are not a run of the store's, or
+            whose region does not cover whole time units (the message names the store).
+    """
+    path = Path(path)
+    where = f"store {path}, region"
+    ds = _prepared(_as_dataset(block, where))
+    times = _times(ds, where)
+    if times.size == 0:
+        return 0
+    with xr.open_zarr(path, consolidated=False, chunks=None) as store:
+        _Schema.of(store).check(ds, where)
+        axis = store[TIME].values
+        fixed = [str(n) for n, v in store.variables.items() if TIME not in v.dims]
+        unit = _time_read_unit(path)
+    start = int(np.searchsorted(axis, times[0]))
+    stop = start + times.size
+    if stop > axis.size or not np.array_equal(axis[start:stop], times):
+        raise ValueError(f"{where}: times {times[0]} … {times[-1]} are not a run of its axis")
+    if start % unit or (stop % unit and stop != axis.size):
+        raise ValueError(
+            f"{where}: steps {start}–{stop} do not cover whole time units of {unit} steps"
+        )
+    ds.drop_vars([TIME, *fixed]).load().to_zarr(
+        path, region={TIME: slice(start, stop)}, mode="r+", zarr_format=3, consolidated=False
+    )
+    logger.debug("Wrote time steps %d–%d of %s", start, stop, path)
+    return times.size
+
+
+def truncate_store(path: str | os.PathLike, before: np.datetime64) -> int:
+    """Cut the store at ``path`` to its time steps before ``before``, in place.
+
+    Shards wholly after the cut are deleted; the shard that holds it is rewritten only when
+    a later write fills it (files are replaced, never written into: a hard-linked copy,
+    :func:`copy_store`, leaves its source intact).
+
+    Returns:
+        The number of time steps kept.
+    """
+    path = Path(path)
+    with xr.open_zarr(path, consolidated=False, chunks=None) as store:
+        keep = int(np.searchsorted(store[TIME].values, np.datetime64(before, "ns")))
+    group = zarr.open_group(path, mode="r+", zarr_format=3)
+    for _, array in group.arrays():
+        names = array.metadata.dimension_names or ()
+        if TIME in names:
+            shape = list(array.shape)
+            shape[names.index(TIME)] = keep
+            array.resize(tuple(shape))
+    return keep
+
+
+@runtime_checkable
+class StoreWriter(Protocol):
+    """Data that writes itself into a new store folder.
+
+    ``rainscore.datasets.XarrayZarrDataset.save`` hands such an object its temporary folder
+    (and renames it when the object returns) instead of appending blocks itself: data
+    computed where it is written (blocks written by the Dask workers that compute them) or
+    that reuses the previous version (:class:`StoreUpdate`).
+    """
+
+    def write_store(self, path: Path, *, layout: StoreLayout, previous: Path | None) -> int:
+        """Write the store at ``path`` (a folder that does not exist yet).
+
+        Args:
+            path: The folder to create.
+            layout: The dataset's chunking.
+            previous: The dataset's latest version when it appends
+                (``append_from_previous``), else ``None``.
+
+        Returns:
+            The number of time steps written.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class StoreUpdate:
+    """A new version: the previous version's time steps before ``start``, then ``data``.
+
+    With a previous version the new one starts as a hard-link copy of it
+    (:func:`copy_store`), cut before ``start`` (:func:`truncate_store`: the steps that are
+    recomputed), and ``data`` is appended: only the recomputed steps are written. Without
+    one (or with ``start=None``), ``data`` alone is written.
+
+    Attributes:
+        data: A dataset or an iterable of time blocks, from ``start`` on.
+        start: The first time step of ``data``; ``None`` when nothing is kept.
+    """
+
+    data: xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray]
+    start: np.datetime64 | None
+
+    def write_store(self, path: Path, *, layout: StoreLayout, previous: Path | None) -> int:
+        """Write the new version at ``path`` (see the class)."""
+        if previous is None or self.start is None:
+            return write_store(path, self.data, layout=layout)
+        copy_store(previous, path)
+        kept = truncate_store(path, self.start)
+        added = append_blocks(path, self.data, layout=layout)
+        logger.info(
+            "Store %s: %d time steps kept from %s, %d written from %s",
+            path,
+            kept,
+            previous,
+            added,
+            self.start,
+        )
+        return kept + added
 
 
 def open_store(path: str | os.PathLike, **kwargs: Any) -> xr.Dataset:

@@ -21,7 +21,14 @@ from kedro.io.core import DatasetError, Version
 
 from rainscore.atomic import temporary_path
 from rainscore.datasets import XarrayZarrDataset, export_netcdf
-from rainscore.stores import StoreLayout, append_blocks, open_store, time_blocks, write_store
+from rainscore.stores import (
+    StoreLayout,
+    StoreUpdate,
+    append_blocks,
+    open_store,
+    time_blocks,
+    write_store,
+)
 
 
 def _cube(seed: int = 0, n_time: int = 100, start: str = "2024-06-10", **attrs) -> xr.Dataset:
@@ -251,6 +258,42 @@ def test_append_from_previous_adds_new_times_and_keeps_the_old_version(tmp_path:
     time.sleep(0.01)
     with pytest.raises(DatasetError, match="not after the store's last time"):
         _versioned(path, append_from_previous=True).save(cube.isel(time=slice(90, None)))
+
+
+def test_a_store_update_recomputes_the_last_steps_of_the_previous_version(
+    tmp_path: Path,
+) -> None:
+    """A StoreWriter writes itself into the temporary folder, given the previous version:
+    a StoreUpdate keeps its steps before the update's start (hard links) and appends."""
+    path = tmp_path / "cube.zarr"
+    cube = _cube(n_time=100)
+    stale = cube.isel(time=slice(0, 70)).copy(deep=True)
+    stale["precipitation"][60:] = -1.0  # the last ten steps were incomplete
+    _versioned(path, append_from_previous=True).save(stale)
+    time.sleep(0.01)
+    tail = cube.isel(time=slice(60, None))
+    _versioned(path, append_from_previous=True).save(
+        StoreUpdate(time_blocks(tail, 20), tail["time"].values[0])
+    )
+    latest = _versioned(path)
+    xr.testing.assert_identical(latest.load().load(), cube)
+    first = latest.list_versions(full_path=False)[-1]
+    shard = path / first / "cube.zarr" / "precipitation" / "c" / "0" / "0" / "0"
+    assert shard.stat().st_nlink == 2
+    pinned = XarrayZarrDataset(filepath=str(path), version=Version(first, None))
+    xr.testing.assert_identical(pinned.load().load(), stale)
+
+
+def test_a_failed_store_writer_leaves_no_version(tmp_path: Path) -> None:
+    class Failing:
+        def write_store(self, path: Path, *, layout, previous) -> int:
+            write_store(path, _cube(n_time=10), layout=layout)
+            raise RuntimeError("worker lost")
+
+    path = tmp_path / "cube.zarr"
+    with pytest.raises(DatasetError, match="worker lost"):
+        _versioned(path).save(Failing())
+    assert list(path.iterdir()) == []
 
 
 def test_append_blocks_to_an_open_store(tmp_path: Path) -> None:

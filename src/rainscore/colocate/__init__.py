@@ -9,14 +9,18 @@ split into time blocks that run with the executor of :mod:`rainscore.execution`
 from rainscore.colocate.accumulate import HalfHourSums
 from rainscore.colocate.block import BadFrame, ColocationError, rate_factor
 from rainscore.colocate.config import ColocationConfig
+from rainscore.colocate.distributed import WorkerColocation, colocation_writer
 from rainscore.colocate.engine import (
+    ColocationPlan,
     ColocationResult,
     ColocationStream,
     colocate_radar,
     default_reader,
     iter_colocation,
+    plan_colocation,
 )
 from rainscore.colocate.frames import FrameModel, frame_model
+from rainscore.colocate.incremental import resume_time
 from rainscore.colocate.pairing import (
     ACCUMULATION,
     HALF_HOUR,
@@ -34,11 +38,14 @@ __all__ = [
     "BadFrame",
     "ColocationConfig",
     "ColocationError",
+    "ColocationPlan",
     "ColocationResult",
     "ColocationStream",
     "FrameModel",
     "HalfHourSums",
+    "WorkerColocation",
     "colocate_radar",
+    "colocation_writer",
     "default_reader",
     "frame_model",
     "half_hours",
@@ -46,5 +53,7 @@ __all__ = [
     "on_frame_lattice",
     "pair_frames",
     "paired_half_hour",
+    "plan_colocation",
     "rate_factor",
+    "resume_time",
 ]

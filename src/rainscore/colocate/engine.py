@@ -37,12 +37,14 @@ Conventions (see ``docs/colocation.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -205,9 +207,10 @@ def _prepare_weights(table: pd.DataFrame, box: Box, cache_dir: str) -> None:
         weights_for(grid, box, cache_dir)
 
 
-def _to_dataset(
+def block_dataset(
     result: BlockResult, box: Box, config: ColocationConfig, frames: FrameModel
 ) -> xr.Dataset:
+    """A block's result as the output dataset (module docstring: conventions)."""
     dims = ("time", "lat", "lon")
     return xr.Dataset(
         {
@@ -273,6 +276,125 @@ def _to_dataset(
     )
 
 
+@dataclass(frozen=True)
+class ColocationPlan:
+    """What a colocation runs: its half hours, the time blocks of files, the frame model.
+
+    Made by :func:`plan_colocation` (nothing is read); :func:`iter_colocation` runs it, and
+    so do the writers of a store that run its blocks elsewhere
+    (:mod:`rainscore.colocate.distributed`).
+
+    Attributes:
+        table: The inventory's rows with the half hours each file pairs with.
+        times: Every half hour of the period (starts), ``datetime64[ns]``.
+        box: Target box.
+        cache_dir: Folder of the area-weights cache.
+        config: Colocation parameters (``block_half_hours``: the blocks' size).
+        reader: Reads one radar file.
+        frames: The radar series' frame model.
+    """
+
+    table: pd.DataFrame
+    times: np.ndarray
+    box: Box
+    cache_dir: str
+    config: ColocationConfig
+    reader: Reader
+    frames: FrameModel
+
+    def tasks(self) -> Iterator[BlockTask]:
+        """The time blocks of ``config.block_half_hours`` half hours and their files."""
+        return _plan(
+            self.table, self.times, self.box, self.cache_dir, self.config, self.reader, self.frames
+        )
+
+    @property
+    def n_files(self) -> int:
+        """Files read, summed over the blocks (a file in two blocks counts twice)."""
+        blocks = _block_rows(self.table, self.times, self.config.block_half_hours)
+        return sum(len(rows) for _, rows in blocks)
+
+    def dataset(self, result: BlockResult) -> xr.Dataset:
+        """A block's result as the output dataset (variables, coordinates, attributes)."""
+        return block_dataset(result, self.box, self.config, self.frames)
+
+    def empty(self) -> xr.Dataset:
+        """The output dataset without time steps."""
+        shape = (0, *self.box.shape)
+        empty = BlockResult(
+            times=np.array([], dtype="datetime64[ns]"),
+            rain=np.zeros(shape, np.float32),
+            valid_fraction=np.zeros(shape, np.float32),
+            n_frames=np.zeros(0, np.int16),
+            n_valid_frames=np.zeros(shape, np.int16),
+            n_impossible=np.zeros(0, np.int64),
+        )
+        return self.dataset(empty)
+
+    def prepare_weights(self) -> None:
+        """Compute the missing area weights here, once, before any worker needs them."""
+        _prepare_weights(self.table, self.box, self.cache_dir)
+
+    def starting_at(self, start: np.datetime64) -> ColocationPlan:
+        """The same plan without the half hours before ``start``."""
+        return dataclasses.replace(self, times=self.times[self.times >= start])
+
+    def run(self, execution: ExecutorConfig | None = None) -> Iterator[ColocationResult]:
+        """Run the blocks with ``execution`` (default: sequentially, here); one result per
+        block, in time order (:func:`iter_colocation`)."""
+        execution = execution or ExecutorConfig(executor="sequential")
+        if not len(self.times):
+            yield ColocationResult(self.empty())
+            return
+        self.prepare_weights()
+        with tqdm(
+            total=self.n_files, desc="radar files", unit="file", disable=not execution.progress
+        ) as bar:
+            per_file = None if execution.parallel else bar.update
+            for result in run_blocks(self.tasks(), execution, on_file=per_file):
+                if per_file is None:
+                    bar.update(result.n_files)
+                yield ColocationResult(self.dataset(result), result.bad_frames)
+
+
+def plan_colocation(
+    inventory: pd.DataFrame,
+    box: Box,
+    *,
+    cache_dir: str | os.PathLike,
+    config: ColocationConfig | None = None,
+    reader: Reader | None = None,
+    start: np.datetime64 | pd.Timestamp | None = None,
+    end: np.datetime64 | pd.Timestamp | None = None,
+) -> ColocationPlan:
+    """The half hours and time blocks of a colocation; see :func:`colocate_radar` for the
+    arguments. Nothing is read.
+
+    Raises:
+        ValueError: If the inventory lacks a required column, or the lag is not a multiple
+            of the frame length.
+    """
+    config = config or ColocationConfig()
+    table, frames = _frames_table(inventory, config)
+    if start is None:
+        start = table["first_half_hour"].min() if len(table) else None
+    if end is None:
+        end = table["last_half_hour"].max() + HALF_HOUR if len(table) else None
+    if start is None or end is None:
+        times = np.array([], dtype="datetime64[ns]")
+    else:
+        times = half_hours(as_utc_naive([start])[0], as_utc_naive([end])[0])
+    return ColocationPlan(
+        table=table,
+        times=times,
+        box=box,
+        cache_dir=str(cache_dir),
+        config=config,
+        reader=reader or default_reader(config.max_rate),
+        frames=frames,
+    )
+
+
 def iter_colocation(
     inventory: pd.DataFrame,
     box: Box,
@@ -292,41 +414,10 @@ def iter_colocation(
     Yields:
         The :class:`ColocationResult` of each time block.
     """
-    config = config or ColocationConfig()
-    execution = execution or ExecutorConfig(executor="sequential")
-    reader = reader or default_reader(config.max_rate)
-    cache_dir = str(cache_dir)
-    table, frames = _frames_table(inventory, config)
-    if start is None:
-        start = table["first_half_hour"].min() if len(table) else None
-    if end is None:
-        end = table["last_half_hour"].max() + HALF_HOUR if len(table) else None
-    if start is None or end is None:
-        times = np.array([], dtype="datetime64[ns]")
-    else:
-        times = half_hours(as_utc_naive([start])[0], as_utc_naive([end])[0])
-    if not len(times):
-        empty = BlockResult(
-            times=times,
-            rain=np.zeros((0, *box.shape), np.float32),
-            valid_fraction=np.zeros((0, *box.shape), np.float32),
-            n_frames=np.zeros(0, np.int16),
-            n_valid_frames=np.zeros((0, *box.shape), np.int16),
-            n_impossible=np.zeros(0, np.int64),
-        )
-        yield ColocationResult(_to_dataset(empty, box, config, frames))
-        return
-    _prepare_weights(table, box, cache_dir)
-    tasks = _plan(table, times, box, cache_dir, config, reader, frames)
-    n_files = sum(len(rows) for _, rows in _block_rows(table, times, config.block_half_hours))
-    with tqdm(
-        total=n_files, desc="radar files", unit="file", disable=not execution.progress
-    ) as bar:
-        per_file = None if execution.parallel else bar.update
-        for result in run_blocks(tasks, execution, on_file=per_file):
-            if per_file is None:
-                bar.update(result.n_files)
-            yield ColocationResult(_to_dataset(result, box, config, frames), result.bad_frames)
+    plan = plan_colocation(
+        inventory, box, cache_dir=cache_dir, config=config, reader=reader, start=start, end=end
+    )
+    yield from plan.run(execution)
 
 
 def colocate_radar(
@@ -387,6 +478,80 @@ def colocate_radar(
     return ColocationResult(dataset, stream.bad_frames)
 
 
+class BlockSummary(NamedTuple):
+    """What the period's warnings need of a time block: small, so that a worker that wrote
+    the block into a store sends back only this.
+
+    Attributes:
+        n_times: Half hours of the block.
+        n_short: Half hours with fewer frames than a complete one.
+        first_short: The first three of them.
+        n_impossible: Pixels masked above ``max_rate``.
+        impossible_half_hours: Half hours with such pixels.
+        bad_frames: The block's bad frames.
+        n_files: Files read for the block.
+    """
+
+    n_times: int
+    n_short: int
+    first_short: list[pd.Timestamp]
+    n_impossible: int
+    impossible_half_hours: int
+    bad_frames: list[BadFrame]
+    n_files: int = 0
+
+    @classmethod
+    def of(cls, result: ColocationResult, n_files: int = 0) -> BlockSummary:
+        """The summary of one block's result."""
+        ds = result.dataset
+        short = result.short_half_hours()["time"]
+        return cls(
+            n_times=ds.sizes["time"],
+            n_short=len(short),
+            first_short=list(short.head(3)),
+            n_impossible=int(ds["n_impossible"].sum()),
+            impossible_half_hours=int((ds["n_impossible"] > 0).sum()),
+            bad_frames=list(result.bad_frames),
+            n_files=n_files,
+        )
+
+
+class PeriodSummary:
+    """The blocks' summaries added up, in time order, and the period's warnings.
+
+    Attributes:
+        bad_frames: The bad frames of the blocks added so far (in time order).
+    """
+
+    def __init__(self) -> None:
+        """Start with no block."""
+        self.bad_frames: list[BadFrame] = []
+        self._n_times = self._n_short = self._n_impossible = self._impossible_half_hours = 0
+        self._first_short: list[pd.Timestamp] = []
+
+    def add(self, block: BlockSummary) -> None:
+        """Add the next block's summary."""
+        self.bad_frames.extend(block.bad_frames)
+        self._n_times += block.n_times
+        self._n_short += block.n_short
+        self._first_short.extend(block.first_short[: 3 - len(self._first_short)])
+        self._n_impossible += block.n_impossible
+        self._impossible_half_hours += block.impossible_half_hours
+
+    def log(self, attrs: dict) -> None:
+        """Log the warnings of :func:`colocate_radar` for the period (unusable files, short
+        half hours, impossible values); ``attrs`` are the output's (the frame model)."""
+        _log_warnings(
+            self.bad_frames,
+            n_short=self._n_short,
+            first_short=self._first_short,
+            n_times=self._n_times,
+            attrs=attrs,
+            n_impossible=self._n_impossible,
+            impossible_half_hours=self._impossible_half_hours,
+        )
+
+
 class ColocationStream:
     """The datasets of :func:`iter_colocation`'s blocks, one at a time, for a store.
 
@@ -409,32 +574,16 @@ class ColocationStream:
     def __init__(self, results: Iterable[ColocationResult]) -> None:
         """Wrap the results of :func:`iter_colocation` (iterated once)."""
         self._results = results
-        self.bad_frames: list[BadFrame] = []
+        self._summary = PeriodSummary()
+        self.bad_frames = self._summary.bad_frames
 
     def __iter__(self) -> Iterator[xr.Dataset]:
-        n_times = n_short = n_impossible = impossible_half_hours = 0
-        first_short: list = []
         attrs: dict = {}
         for result in self._results:
-            ds = result.dataset
-            self.bad_frames.extend(result.bad_frames)
-            attrs = ds.attrs
-            short = result.short_half_hours()["time"]
-            n_times += ds.sizes["time"]
-            n_short += len(short)
-            first_short.extend(short.head(3 - len(first_short)))
-            n_impossible += int(ds["n_impossible"].sum())
-            impossible_half_hours += int((ds["n_impossible"] > 0).sum())
-            yield ds
-        _log_warnings(
-            self.bad_frames,
-            n_short=n_short,
-            first_short=first_short,
-            n_times=n_times,
-            attrs=attrs,
-            n_impossible=n_impossible,
-            impossible_half_hours=impossible_half_hours,
-        )
+            self._summary.add(BlockSummary.of(result))
+            attrs = result.dataset.attrs
+            yield result.dataset
+        self._summary.log(attrs)
 
     def bad_frames_table(self) -> pd.DataFrame:
         """The bad frames recorded so far as a table (:meth:`ColocationResult.bad_frames_table`)."""

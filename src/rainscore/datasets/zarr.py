@@ -20,7 +20,10 @@ iterable of time blocks, written as they come: a node returns a generator of blo
 plain function, ``return cube_blocks(...)``, not a generator function, which Kedro would
 save chunk by chunk) and the period is never in memory. With ``append_from_previous: true``
 the new version starts as a copy of the latest one (hard links: no data is copied) and the
-saved blocks are appended to it: an incremental run returns only its new half hours.
+saved blocks are appended to it: an incremental run returns only its new half hours. Data
+that writes itself (a :class:`rainscore.stores.StoreWriter`: blocks written by the Dask
+workers that compute them, or a :class:`rainscore.stores.StoreUpdate` that recomputes the
+last time steps of the previous version) is handed the temporary folder instead.
 
 Loading opens the store lazily with dask (one dask chunk per shard).
 """
@@ -30,7 +33,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
@@ -46,6 +49,7 @@ from rainscore.datasets.netcdf import write_netcdf_atomic
 from rainscore.stores import (
     TIME,
     StoreLayout,
+    StoreWriter,
     append_blocks,
     copy_store,
     open_store,
@@ -57,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 _DATAARRAY_ATTR = "rainscore_dataarray_name"
 
-StoreData = xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray]
+StoreData = xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray] | StoreWriter
 
 
 class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.DataArray]):
@@ -139,8 +143,14 @@ class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.Data
     def save(self, data: StoreData) -> None:
         """Write ``data`` to a new version (or the plain path if unversioned), atomically.
 
-        Temporaries that a killed save of this dataset left behind are removed first.
+        A :class:`rainscore.stores.StoreWriter` writes itself into the temporary folder
+        (given the latest version when the dataset appends); anything else is written (or
+        appended) block by block here. Temporaries that a killed save of this dataset left
+        behind are removed first.
         """
+        if isinstance(data, StoreWriter):
+            self._save_with(data.write_store)
+            return
         if isinstance(data, xr.DataArray):
             if data.name is None:
                 raise DatasetError(f"{self}: a DataArray needs a name to be saved")
@@ -151,18 +161,28 @@ class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.Data
                 f"got {type(data).__name__}"
             )
         blocks = data if isinstance(data, xr.Dataset) else _marking_dataarrays(data)
+
+        def write(tmp: Path, *, layout: StoreLayout, previous: Path | None) -> int:
+            if previous is None:
+                return write_store(tmp, blocks, layout=layout)
+            copy_store(previous, tmp)
+            n = append_blocks(tmp, blocks, layout=layout)
+            logger.info("%s: %d new time steps appended to %s", self, n, previous)
+            return n
+
+        self._save_with(write)
+
+    def _save_with(self, write: Callable[..., int]) -> None:
+        """Run ``write(tmp, layout=..., previous=...)`` into a temporary folder and rename it
+        to the save path; on any failure remove it (and the version folder it was alone in).
+        """
         remove_stale_temporaries(Path(str(self._filepath)), versioned=self._version is not None)
         previous = self._previous_store() if self._append_from_previous else None
         path = Path(str(self._get_save_path()))
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = temporary_path(path)
         try:
-            if previous is not None:
-                copy_store(previous, tmp)
-                n = append_blocks(tmp, blocks, layout=self._layout)
-                logger.info("%s: %d new time steps appended to %s", self, n, previous)
-            else:
-                write_store(tmp, blocks, layout=self._layout)
+            write(tmp, layout=self._layout, previous=previous)
             _replace_folder(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

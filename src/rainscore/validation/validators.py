@@ -20,10 +20,12 @@ store writes it: a failed block aborts the save, which leaves no version either.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 
 import xarray as xr
 
+from rainscore.stores import StoreUpdate
 from rainscore.validation.checks import check_conventions
 
 
@@ -39,16 +41,19 @@ class GriddedConventions:
         self.dataset = dataset
 
     def validate(
-        self, data: xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray]
-    ) -> xr.Dataset | xr.DataArray | Iterator[xr.Dataset | xr.DataArray]:
+        self, data: xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray] | StoreUpdate
+    ) -> xr.Dataset | xr.DataArray | Iterator[xr.Dataset | xr.DataArray] | StoreUpdate:
         """Return ``data`` unchanged, or raise ``ValidationError`` naming what is wrong.
 
         An iterable of time blocks is returned as an iterator that checks each block as it
-        is consumed (the blocks are not held: the period is never in memory).
+        is consumed (the blocks are not held: the period is never in memory); a
+        :class:`rainscore.stores.StoreUpdate` as the same update of its checked data.
         """
         if isinstance(data, xr.Dataset | xr.DataArray):
             check_conventions(data, name=self.dataset)
             return data
+        if isinstance(data, StoreUpdate):
+            return dataclasses.replace(data, data=self.validate(data.data))
         return self._checked_blocks(data)
 
     def _checked_blocks(

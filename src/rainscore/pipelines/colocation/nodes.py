@@ -10,11 +10,20 @@ import pandas as pd
 import xarray as xr
 
 from rainscore.bad_inputs import bad_inputs_table, summarise_bad_inputs
-from rainscore.colocate import BadFrame, ColocationConfig, ColocationStream, iter_colocation
+from rainscore.colocate import (
+    BadFrame,
+    ColocationConfig,
+    ColocationStream,
+    WorkerColocation,
+    colocation_writer,
+    plan_colocation,
+    resume_time,
+)
 from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
+from rainscore.stores import StoreUpdate
 from rainscore.validation import (
     ExpectationConfig,
     ValidationReport,
@@ -27,37 +36,45 @@ logger = logging.getLogger(__name__)
 def colocate(
     radar_inventory: pd.DataFrame,
     imerg_cube: xr.Dataset,
+    radar_on_imerg_previous: xr.Dataset | None,
     area_weights: str,
     box: dict[str, float],
     colocation: dict[str, Any],
     execution: dict[str, Any],
-) -> tuple[ColocationStream, list[BadFrame]]:
-    """Stream the radar files onto the IMERG grid over the IMERG cube's period.
+) -> tuple[ColocationStream | WorkerColocation, list[BadFrame], int]:
+    """Stream the radar files onto the IMERG grid over the IMERG cube's period, or over the
+    half hours after those of the previous ``radar_on_imerg`` that can be kept
+    (:func:`rainscore.colocate.resume_time`).
 
     ``area_weights`` is the folder of the area-weights cache (catalog ``area_weights``).
     Nothing is computed here: the store ``radar_on_imerg_unchecked`` runs the colocation
-    as it writes the blocks, one time block in memory at a time.
+    as it writes the blocks, one time block in memory at a time (on Dask, each worker
+    writes its own blocks).
 
     Returns:
-        The time blocks of radar on the IMERG grid, and the list of radar files that were
+        The time blocks of radar on the IMERG grid; the list of radar files that were
         skipped, partly masked or without data in the box (with reason codes; the
         colocation's part of ``bad_inputs``), filled as the blocks are written: complete
         once this node's outputs are saved (it is passed on by reference,
-        ``copy_mode: assign``).
+        ``copy_mode: assign``); and the number of half hours of the previous
+        ``radar_on_imerg`` kept (0: the whole period is colocated).
     """
     times = pd.DatetimeIndex(imerg_cube["time"].values)
-    stream = ColocationStream(
-        iter_colocation(
-            radar_inventory,
-            Box.from_dict(box),
-            cache_dir=area_weights,
-            config=ColocationConfig.from_dict(colocation["engine"]),
-            start=times[0],
-            end=times[-1] + HALF_HOUR,
-            execution=ExecutorConfig.from_dict(execution, stage="colocation"),
-        )
+    plan = plan_colocation(
+        radar_inventory,
+        Box.from_dict(box),
+        cache_dir=area_weights,
+        config=ColocationConfig.from_dict(colocation["engine"]),
+        start=times[0],
+        end=times[-1] + HALF_HOUR,
     )
-    return stream, stream.bad_frames
+    start = resume_time(radar_on_imerg_previous, plan)
+    n_kept = 0
+    if start is not None:
+        n_kept = int((plan.times < start).sum())
+        plan = plan.starting_at(start)
+    writer = colocation_writer(plan, ExecutorConfig.from_dict(execution, stage="colocation"))
+    return writer, writer.bad_frames, n_kept
 
 
 def validate_colocation(
@@ -66,17 +83,19 @@ def validate_colocation(
     box: dict[str, float],
     colocation: dict[str, Any],
 ) -> tuple[dict, str]:
-    """Check both gridded products (Great Expectations) and their alignment (xarray).
+    """Check both gridded products (Great Expectations) and their alignment (xarray) over
+    the half hours colocated by this run (all of them, unless it continues the previous
+    ``radar_on_imerg``, whose half hours were checked when they were colocated).
 
-    The report is written whatever the outcome; :func:`pair_fields` stops the run when it
-    holds failures.
+    The report is written whatever the outcome; :func:`accept_radar_on_imerg` stops the
+    run when it holds failures.
 
     Returns:
         The report as JSON and as Markdown.
     """
     the_box = Box.from_dict(box)
     report = validate_colocation_inputs(
-        imerg_cube,
+        imerg_cube.sel(time=slice(radar_on_imerg["time"].values[0], None)),
         radar_on_imerg,
         config=ExpectationConfig.from_dict(colocation["validation"], the_box),
     )
@@ -84,18 +103,21 @@ def validate_colocation(
 
 
 def accept_radar_on_imerg(
-    radar_on_imerg_unchecked: xr.Dataset, colocation_validation: dict
-) -> xr.Dataset:
+    radar_on_imerg_unchecked: xr.Dataset, colocation_validation: dict, radar_on_imerg_kept: int
+) -> StoreUpdate:
     """``radar_on_imerg``, once the colocation suites passed: a failed check stops the run
     before a new version is written, so the previous version stays the latest. The lazily
-    opened scratch store is returned as is: the versioned store copies it a shard at a time.
+    opened scratch store is passed on, not loaded: the versioned store keeps the previous
+    version's first ``radar_on_imerg_kept`` half hours (hard links) and copies the scratch
+    store after them a shard at a time.
 
     Raises:
         ValidationError: If the validation report holds failures (it names the dataset,
             the check and the offending values).
     """
     ValidationReport.from_dict(colocation_validation).raise_for_failures()
-    return radar_on_imerg_unchecked
+    start = radar_on_imerg_unchecked["time"].values[0] if radar_on_imerg_kept else None
+    return StoreUpdate(radar_on_imerg_unchecked, start)
 
 
 def pair_fields(

@@ -20,12 +20,17 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "radar_inventory",
                     "imerg_cube",
+                    "radar_on_imerg_previous",
                     "area_weights",
                     "params:box",
                     "params:colocation",
                     "params:execution",
                 ],
-                outputs=["radar_on_imerg_unchecked", "colocation_bad_frames"],
+                outputs=[
+                    "radar_on_imerg_unchecked",
+                    "colocation_bad_frames",
+                    "radar_on_imerg_kept",
+                ],
                 name="colocate",
             ),
             Node(
@@ -48,7 +53,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=accept_radar_on_imerg,
-                inputs=["radar_on_imerg_unchecked", "colocation_validation"],
+                inputs=[
+                    "radar_on_imerg_unchecked",
+                    "colocation_validation",
+                    "radar_on_imerg_kept",
+                ],
                 outputs="radar_on_imerg",
                 name="accept_radar_on_imerg",
                 tags=["validation"],
