@@ -1,0 +1,121 @@
+"""Running an Optuna study of a model trained by the one loop: objective and summary.
+
+Any model tuned on a validation loss (the autoencoder here; the U-Net's
+:func:`rainscore.models.experiment.unet_objective` has the same shape) needs the same two
+pieces around :mod:`rainscore.models.tuning`:
+
+- :func:`loss_objective`: each trial draws the hyper-parameters of the search space, trains
+  with the study's pruning callback, records its best epoch (user attribute
+  ``best_epoch``) and returns its best validation loss;
+- :func:`run_study`: opens the journal study (seeded TPE, median pruner), adds the trials,
+  and summarises the best trial of the whole study (earlier runs' trials included) as a
+  JSON-safe mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from rainscore.models.training import TrainResult
+from rainscore.models.tuning import Dimension, TuningConfig, open_study, pruning_callback, suggest
+
+__all__ = ["TrainTrial", "loss_objective", "run_study"]
+
+logger = logging.getLogger(__name__)
+
+TrainTrial = Callable[[Mapping[str, Any], Callable[[int, dict[str, float]], None]], TrainResult]
+"""``train(values, on_epoch) -> TrainResult``: train with the drawn hyper-parameters,
+calling ``on_epoch`` after each epoch (where the trial is pruned)."""
+
+
+def loss_objective(
+    space: Mapping[str, Dimension], train: TrainTrial, *, what: str
+) -> Callable[[optuna.Trial], float]:
+    """The Optuna objective: the best validation loss of ``train`` with drawn values.
+
+    Args:
+        space: The search space (hyper-parameter name → range).
+        train: Trains one trial's model (see :data:`TrainTrial`).
+        what: The model's name, for the log lines (``"autoencoder"``).
+
+    Returns:
+        ``objective(trial) -> best validation loss``; the trial's user attribute
+        ``best_epoch`` holds the epoch of that loss.
+    """
+
+    def objective(trial: optuna.Trial) -> float:
+        values = suggest(trial, space)
+        result = train(values, pruning_callback(trial))
+        trial.set_user_attr("best_epoch", int(result.best_epoch))
+        logger.info(
+            "%s trial %d: %s -> best val_loss %.5g at epoch %d",
+            what,
+            trial.number,
+            values,
+            result.best_val_loss,
+            result.best_epoch,
+        )
+        return float(result.best_val_loss)
+
+    return objective
+
+
+def run_study(
+    journal: str | Path, tuning: TuningConfig, objective: Callable[[optuna.Trial], float]
+) -> dict[str, Any]:
+    """Add ``tuning.n_trials`` trials to the study in ``journal``; summarise its best trial.
+
+    Args:
+        journal: The study's journal file (created with its folder when absent; a rerun
+            adds trials to the same study).
+        tuning: Budget, seed, pruner settings and study name.
+        objective: The objective (:func:`loss_objective`).
+
+    Returns:
+        ``study_name``, ``journal``, ``best_trial``, ``best_val_loss``, ``best_epoch``,
+        ``params`` (the best trial's hyper-parameters), ``n_trials`` and ``states`` (trials
+        by state), JSON-safe.
+
+    Raises:
+        ValueError: If no trial of the study has finished (every trial pruned or failed).
+    """
+    study = open_study(
+        journal,
+        tuning.study_name,
+        tuning.seed,
+        startup_trials=tuning.startup_trials,
+        warmup_epochs=tuning.warmup_epochs,
+    )
+    study.optimize(objective, n_trials=tuning.n_trials, timeout=tuning.timeout_s)
+    states = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not done:
+        raise ValueError(
+            f"Optuna study {tuning.study_name!r} in {journal}: no finished trial ({states})"
+        )
+    best = study.best_trial
+    logger.info(
+        "Optuna study %r: %d trials %s; best #%d val_loss %.5g %s",
+        tuning.study_name,
+        len(study.trials),
+        states,
+        best.number,
+        best.value,
+        best.params,
+    )
+    return {
+        "study_name": tuning.study_name,
+        "journal": str(journal),
+        "best_trial": best.number,
+        "best_val_loss": float(best.value),
+        "best_epoch": int(best.user_attrs["best_epoch"]),
+        "params": dict(best.params),
+        "n_trials": len(study.trials),
+        "states": {str(k): int(v) for k, v in states.items()},
+    }
