@@ -174,3 +174,12 @@ def test_every_column_is_in_the_catalogue_with_values_in_its_range(pair) -> None
         assert values.between(lo, hi).all(), (column, info.range, values.min(), values.max())
         assert info.family in (*FAMILIES, "flags")
     assert {score_info(c).family for c in table.columns} == {*FAMILIES, "flags"}
+
+
+def test_tables_do_not_share_their_column_index(pair) -> None:
+    fc, obs = pair
+    config = ScoreConfig(families=("categorical",), thresholds=(1.0,))
+    first = score_maps(fc, obs, config=config)
+    first.columns.name = "score"
+    second = score_maps(fc, obs, config=config)
+    assert second.columns.name is None and list(second.columns) == list(first.columns)

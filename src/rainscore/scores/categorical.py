@@ -358,4 +358,6 @@ class ContingencyAccumulator:
         }
         index, coord = dimension_coordinate("threshold", self.thresholds, "mm/h")
         variables["threshold"] = coord.copy(deep=False)
-        return assemble_dataset(variables, {"threshold"}, {"threshold": index})
+        return assemble_dataset(
+            variables, {"threshold"}, {"threshold": index}, sizes={"threshold": coord.size}
+        )

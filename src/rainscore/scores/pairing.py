@@ -142,21 +142,25 @@ class PairedFields:
             name: var.copy(deep=False) for name, var in self.map_coords.items()
         }
         indexes: dict[Hashable, xr.Index] = dict(self.map_indexes)
+        sizes = dict(zip(self.map_dims, self.map_shape, strict=True))
         for dim, (values, units) in (extra_coords or {}).items():
             index, coord = dimension_coordinate(dim, values, units)
             indexes[dim] = index
             variables[dim] = coord.copy(deep=False)
+            sizes[dim] = coord.size
         coord_names = set(variables)
         extra_dims = tuple(extra_coords or {})
+        dims = [self.map_dims + extra_dims[:k] for k in range(len(extra_dims) + 1)]
+        reshape = len(self.map_shape) != 1  # one map dim: the arrays have its shape already
         attrs = attrs or {}
         for name, values in results.items():
             variables[name] = xr.Variable(
-                self.map_dims + extra_dims[: values.ndim - 1],
-                values.reshape(self.map_shape + values.shape[1:]),
-                dict(attrs.get(name) or {}),
+                dims[values.ndim - 1],
+                values.reshape(self.map_shape + values.shape[1:]) if reshape else values,
+                dict(attrs[name]) if name in attrs else {},
                 fastpath=True,
             )
-        return assemble_dataset(variables, coord_names, indexes, dataset_attrs)
+        return assemble_dataset(variables, coord_names, indexes, dataset_attrs, sizes=sizes)
 
 
 _CONSTRUCT_DIRECT = getattr(xr.Dataset, "_construct_direct", None)
@@ -169,6 +173,8 @@ def assemble_dataset(
     coord_names: set[Hashable],
     indexes: dict[Hashable, xr.Index],
     attrs: Mapping[str, object] | None = None,
+    *,
+    sizes: dict[Hashable, int] | None = None,
 ) -> xr.Dataset:
     """A Dataset of consistent variables, without the merge and alignment of ``xr.Dataset``.
 
@@ -192,12 +198,15 @@ def assemble_dataset(
         coord_names: Which of them are coordinates.
         indexes: The index of each indexed coordinate.
         attrs: Attributes of the Dataset (copied).
+        sizes: The size of each dimension, if known (else taken from the variables).
 
     Returns:
         The Dataset.
     """
     if _CONSTRUCT_DIRECT is not None:
-        return _CONSTRUCT_DIRECT(variables, coord_names, attrs=dict(attrs or {}), indexes=indexes)
+        return _CONSTRUCT_DIRECT(
+            variables, coord_names, dims=sizes, attrs=dict(attrs or {}), indexes=indexes
+        )
     coords = xr.Coordinates(
         {name: variables[name] for name in variables if name in coord_names}, indexes=indexes
     )
@@ -253,12 +262,13 @@ def _surely_aligned(da: xr.DataArray, other: xr.DataArray) -> bool:
     same indexes on the coordinates that live on ``other``'s dims, compared with
     :meth:`xarray.Index.equals`. False means only "not surely": align decides.
     """
-    if da.dims != other.dims or da.shape != other.shape:
-        sizes = dict(zip(da.dims, da.shape, strict=True))
-        if any(sizes.get(dim) != size for dim, size in zip(other.dims, other.shape, strict=True)):
+    dims, other_dims = da.dims, other.dims
+    if dims != other_dims or da.shape != other.shape:
+        sizes = dict(zip(dims, da.shape, strict=True))
+        if any(sizes.get(dim) != size for dim, size in zip(other_dims, other.shape, strict=True)):
             return False
     mine, theirs = da.xindexes, other.xindexes
-    on_other = set(other.dims)
+    on_other = set(other_dims)
     shared = [name for name, var in mine.variables.items() if on_other.issuperset(var.dims)]
     return len(shared) == len(theirs) and all(
         name in theirs and _same_index(mine[name], theirs[name]) for name in shared

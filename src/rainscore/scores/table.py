@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -236,7 +237,18 @@ def score_maps(
         index = pd.Index(pair.map_coords["time"].values, name="time")
     else:
         index = pd.RangeIndex(pair.n_maps, name="time")
-    return pd.DataFrame(columns, index=index)
+    # Labelled by position, then named from a cached column index (a shallow copy, whose
+    # name is the table's own): building an index of the names costs more than scoring a
+    # small map.
+    table = pd.DataFrame(dict(enumerate(columns.values())), index=index)
+    table.columns = _column_index(tuple(columns)).copy()
+    return table
+
+
+@functools.lru_cache(maxsize=16)
+def _column_index(names: tuple[str, ...]) -> pd.Index:
+    """The column index of a score table with these columns."""
+    return pd.Index(names)
 
 
 def _score_lazy_blocks(
