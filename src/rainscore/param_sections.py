@@ -35,6 +35,8 @@ from rainscore.models import (
     UNetConfig,
     UNetRecipe,
 )
+from rainscore.models.autoencoder import TUNABLE as AUTOENCODER_TUNABLE
+from rainscore.models.autoencoder import AutoencoderConfig, AutoencoderRecipe
 from rainscore.models.experiment import TUNABLE
 from rainscore.params import dataclass_from_params
 from rainscore.scores import ScoreConfig
@@ -47,6 +49,7 @@ __all__ = [
     "ColocationSection",
     "ParameterError",
     "ParameterSection",
+    "RepresentationSection",
     "ScoringSection",
     "TrainingSection",
     "validate_parameters",
@@ -303,6 +306,62 @@ class TrainingSection:
         return cls(**_parse_parts("training", params, parts))
 
 
+def _autoencoder(params: Any) -> AutoencoderConfig:
+    """The architecture; its input channels and map shape come from the data."""
+    if params is not None and not isinstance(params, Mapping):
+        raise ValueError(f"representation.autoencoder must be a mapping, got {params!r}")
+    for key in ("in_channels", "map_shape"):
+        if key in (params or {}):
+            raise ValueError(
+                f"representation.autoencoder.{key} is not a parameter: the inputs are the "
+                f"{len(INPUT_CHANNELS)} channels {list(INPUT_CHANNELS)} of the IMERG cube's grid"
+            )
+    return AutoencoderConfig.from_dict(
+        {**(params or {}), "in_channels": len(INPUT_CHANNELS)},
+        section="representation.autoencoder",
+    )
+
+
+def _autoencoder_tuning(params: Any) -> TuningConfig:
+    config = TuningConfig.from_dict(params, section="representation.tuning")
+    unknown = sorted(set(config.space) - set(AUTOENCODER_TUNABLE))
+    if unknown:
+        raise ValueError(
+            f"representation.tuning.space: {unknown} cannot be tuned; "
+            f"known: {list(AUTOENCODER_TUNABLE)}"
+        )
+    return config
+
+
+@dataclass(frozen=True)
+class RepresentationSection:
+    """``params:representation``: the autoencoder, its loop and its tuning
+    (the ``representation`` pipeline; the split is ``training.split``'s)."""
+
+    autoencoder: AutoencoderConfig
+    loop: TrainConfig
+    tuning: TuningConfig
+
+    @property
+    def recipe(self) -> AutoencoderRecipe:
+        """The autoencoder's architecture and loop before tuning."""
+        return AutoencoderRecipe(autoencoder=self.autoencoder, loop=self.loop)
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any] | None) -> RepresentationSection:
+        """Parse every sub-section (problems of all of them in one :class:`ParameterError`).
+
+        Raises:
+            ParameterError: Listing every problem.
+        """
+        parts: dict[str, Callable[[Any], object]] = {
+            "autoencoder": _autoencoder,
+            "loop": lambda v: TrainConfig.from_dict(v, section="representation.loop"),
+            "tuning": _autoencoder_tuning,
+        }
+        return cls(**_parse_parts("representation", params, parts))
+
+
 _BOX_KEYS = ("lat_min", "lat_max", "lon_min", "lon_max")
 
 
@@ -355,6 +414,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "scoring": ParameterSection(ScoringSection.from_dict),
     "target": ParameterSection(_target, requires=("scoring",)),
     "training": ParameterSection(TrainingSection.from_dict),
+    "representation": ParameterSection(RepresentationSection.from_dict),
     "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 
