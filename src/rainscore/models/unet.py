@@ -32,14 +32,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from rainscore.models.layers import NORMS, ConvBlock
 from rainscore.params import dataclass_from_params
 
 __all__ = ["NORMS", "UNet", "UNetConfig", "unet_loss", "unet_loss_fn"]
-
-NORMS = ("batch", "group", "none")
-"""Normalisation layers after each convolution: batch norm, group norm or none."""
-
-_MAX_GROUPS = 8
 
 
 @dataclass(frozen=True)
@@ -50,8 +46,8 @@ class UNetConfig:
         in_channels: Input channels (``len(rainscore.models.data.INPUT_CHANNELS)``).
         depth: Number of 2 × 2 poolings; inputs are multiples of ``2**depth`` in H and W.
         width: Channels of the first level; each level below doubles them.
-        norm: ``"batch"``, ``"group"`` (groups of at most 8 channels' worth, see
-            :func:`_norm_layer`) or ``"none"``.
+        norm: ``"batch"``, ``"group"`` (see :func:`rainscore.models.layers.norm_layer`)
+            or ``"none"``.
         dropout: Channel dropout (``Dropout2d``) probability after each level's block.
     """
 
@@ -102,36 +98,6 @@ class UNetConfig:
         return dataclass_from_params(cls, params, section="unet")
 
 
-def _norm_layer(norm: str, channels: int) -> nn.Module:
-    """The normalisation layer ``norm`` for ``channels`` channels.
-
-    Group norm uses the largest number of groups up to 8 that divides ``channels``.
-    """
-    if norm == "batch":
-        return nn.BatchNorm2d(channels)
-    if norm == "group":
-        groups = max(g for g in range(1, _MAX_GROUPS + 1) if channels % g == 0)
-        return nn.GroupNorm(groups, channels)
-    return nn.Identity()
-
-
-class _Block(nn.Sequential):
-    """Two 3 × 3 convolutions, each followed by the normalisation and a ReLU, then dropout."""
-
-    def __init__(self, in_channels: int, out_channels: int, config: UNetConfig) -> None:
-        bias = config.norm == "none"
-        layers: list[nn.Module] = []
-        for channels in (in_channels, out_channels):
-            layers += [
-                nn.Conv2d(channels, out_channels, kernel_size=3, padding=1, bias=bias),
-                _norm_layer(config.norm, out_channels),
-                nn.ReLU(inplace=True),
-            ]
-        if config.dropout > 0:
-            layers.append(nn.Dropout2d(config.dropout))
-        super().__init__(*layers)
-
-
 class UNet(nn.Module):
     """U-Net with a per-pixel local error head and a map-level score head.
 
@@ -151,7 +117,7 @@ class UNet(nn.Module):
         self.config = config
         widths = [config.width * 2**level for level in range(config.depth + 1)]
         self.encoder = nn.ModuleList(
-            _Block(c_in, c_out, config)
+            ConvBlock(c_in, c_out, norm=config.norm, dropout=config.dropout)
             for c_in, c_out in zip([config.in_channels, *widths[:-1]], widths, strict=True)
         )
         self.up = nn.ModuleList(
@@ -159,7 +125,7 @@ class UNet(nn.Module):
             for level in reversed(range(config.depth))
         )
         self.decoder = nn.ModuleList(
-            _Block(2 * widths[level], widths[level], config)
+            ConvBlock(2 * widths[level], widths[level], norm=config.norm, dropout=config.dropout)
             for level in reversed(range(config.depth))
         )
         self.local_head = nn.Conv2d(widths[0], 1, kernel_size=1)
