@@ -36,6 +36,7 @@ from rainscore.models.autoencoder import (
     reconstruction_loss,
     train_autoencoder,
 )
+from rainscore.models.layers import ConvBlock, norm_layer
 from rainscore.models.training import fit, seed_everything
 from rainscore.models.tuning import Dimension
 from rainscore.stores import open_store, write_store
@@ -102,6 +103,20 @@ def test_a_model_needs_the_map_shape() -> None:
         Autoencoder(config)
     assert config.for_maps((10, 15)).padded_shape == (16, 16)  # depth 3: multiples of 8
     assert AutoencoderConfig.from_dict(_config().to_dict()) == _config()
+
+
+def test_the_shared_blocks() -> None:
+    assert norm_layer("group", 12).num_groups == 6  # the most groups up to 8 dividing 12
+    assert isinstance(norm_layer("none", 4), torch.nn.Identity)
+    with pytest.raises(ValueError, match=r"norm must be one of .*got 'layer'"):
+        norm_layer("layer", 4)
+    block = ConvBlock(3, 4, norm="batch", dropout=0.1)
+    assert [type(m).__name__ for m in block] == [
+        *["Conv2d", "BatchNorm2d", "ReLU"] * 2,
+        "Dropout2d",
+    ]
+    assert block[0].bias is None  # the norm layer has the shift
+    assert block(torch.zeros(2, 3, 5, 7)).shape == (2, 4, 5, 7)
 
 
 def test_the_masked_loss_ignores_padding() -> None:
