@@ -117,7 +117,7 @@ def train_autoencoder_model(
             "epochs": int(result.best_epoch),
             "best_val_loss": float(result.best_val_loss),
             "stopped_early": bool(result.stopped_early),
-            "maps": {f"{role}/{split}": int(n) for (role, split), n in counts.items()},
+            "maps": {f"{role}/{name}": int(n) for (role, name), n in counts.items()},
         },
     )
 
