@@ -33,6 +33,7 @@ from rainscore.models.clustering import (
     linear_init,
     reconstruction_mse,
     som_loss,
+    split_autoencoder,
     student_t,
     target_distribution,
     temperature_at,
@@ -186,6 +187,37 @@ def test_idec_keeps_the_reconstruction_term() -> None:
     valid = torch.tensor([[True, False], [True, True]])
     masked = reconstruction_mse(torch.zeros(2, 2), {"x": x, "valid": valid})
     assert masked.item() == pytest.approx((1 + 9 + 25) / 3)
+
+
+class TinyAutoencoder(nn.Module):
+    """``encode``/``decode`` methods, like the project's autoencoder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down, self.up = _identity_like(), _identity_like()
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.up(z)
+
+
+def test_idec_fine_tunes_one_autoencoder_in_place() -> None:
+    z, _ = _blobs(n=10)
+    autoencoder = TinyAutoencoder()
+    before = {k: v.clone() for k, v in autoencoder.state_dict().items()}
+    encoder, decoder = split_autoencoder(autoencoder)
+    loop = _loop(epochs=2)
+    loader = make_loader(Points(z), loop, shuffle=True)
+    result = fit_dec(
+        encoder, loader, DECConfig(n_clusters=3, n_init=2, tol=0.0), loop, decoder=decoder
+    )
+    assert len(list(DeepClustering(encoder, decoder, torch.zeros(3, 2), 1.0).parameters())) == 5
+    assert result.decoder is decoder and len(result.train.history) == 2
+    assert all(not torch.equal(v, before[k]) for k, v in autoencoder.state_dict().items())
+    with pytest.raises(TypeError, match="no encode or decode"):
+        split_autoencoder(nn.Linear(2, 2))
 
 
 def test_grid_distances_and_temperature_schedule() -> None:

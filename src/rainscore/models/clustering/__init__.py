@@ -19,6 +19,7 @@ from rainscore.models.clustering.base import (
     embed,
     grid_distances,
     neighbourhood_weights,
+    split_autoencoder,
     squared_distances,
     student_t,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "neighbourhood_weights",
     "reconstruction_mse",
     "som_loss",
+    "split_autoencoder",
     "squared_distances",
     "student_t",
     "target_distribution",

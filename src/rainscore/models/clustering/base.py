@@ -37,6 +37,7 @@ __all__ = [
     "embed",
     "grid_distances",
     "neighbourhood_weights",
+    "split_autoencoder",
     "squared_distances",
     "student_t",
 ]
@@ -375,3 +376,48 @@ def embed(
     if z.ndim != 2:
         raise ValueError(f"the encoder must give (N, latent) embeddings, got shape {z.shape}")
     return z.astype(np.float64), outputs["index"].astype(np.int64)
+
+
+class _Encode(nn.Module):
+    """``autoencoder.encode`` as a module (the autoencoder's parameters, shared)."""
+
+    def __init__(self, autoencoder: nn.Module) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.autoencoder.encode(x)
+
+
+class _Decode(nn.Module):
+    """``autoencoder.decode`` as a module (the autoencoder's parameters, shared)."""
+
+    def __init__(self, autoencoder: nn.Module) -> None:
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.autoencoder.decode(z)
+
+
+def split_autoencoder(autoencoder: nn.Module) -> tuple[nn.Module, nn.Module]:
+    """An encoder and a decoder module for DEC/IDEC and DESOM from one autoencoder.
+
+    Both wrap the same autoencoder (its ``encode`` and ``decode`` methods), so training
+    them fine-tunes it in place; the optimiser sees each parameter once.
+
+    Args:
+        autoencoder: A module with ``encode(x) -> (N, D)`` and ``decode(z) -> x``.
+
+    Returns:
+        ``(encoder, decoder)``.
+
+    Raises:
+        TypeError: If the module lacks ``encode`` or ``decode``.
+    """
+    missing = [
+        name for name in ("encode", "decode") if not callable(getattr(autoencoder, name, None))
+    ]
+    if missing:
+        raise TypeError(f"{type(autoencoder).__name__} has no {' or '.join(missing)} method")
+    return _Encode(autoencoder), _Decode(autoencoder)
