@@ -57,6 +57,26 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def replace_folder(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Rename the complete folder ``tmp`` to ``path``, replacing an existing ``path``.
+
+    An existing ``path`` is first renamed aside (a hidden ``….old`` name) and removed once
+    ``tmp`` has taken its place, so ``path`` is never a half-written folder.
+
+    Args:
+        tmp: The folder written under its temporary name (:func:`temporary_path`).
+        path: Its final name.
+    """
+    tmp, path = Path(tmp), Path(path)
+    if not path.exists():
+        os.rename(tmp, path)
+        return
+    old = path.with_name(f"{temporary_path(path).name}.old")
+    os.rename(path, old)
+    os.rename(tmp, path)
+    shutil.rmtree(old)
+
+
 def stale_temporaries(path: str | os.PathLike, *, versioned: bool = False) -> list[Path]:
     """The temporaries of ``path`` left by writers of this host that no longer run.
 

@@ -19,6 +19,7 @@ from rainscore.models import (
     UNetConfig,
     UNetData,
     UNetRecipe,
+    best_trial_model,
     make_split,
     predict_unet_maps,
     predict_unet_scores,
@@ -28,7 +29,7 @@ from rainscore.models import (
     unet_from_artefact,
     unet_objective,
 )
-from rainscore.models.tuning import Dimension
+from rainscore.models.tuning import Dimension, open_study
 from rainscore.stores import open_store, write_store
 from rainscore.testing import fake_imerg_cube, fake_map_scores, fake_pairs
 
@@ -127,3 +128,33 @@ def test_store_path_needs_a_store_on_disk(data) -> None:
     assert store_path(open_store(data.cube_path), "imerg_cube") == data.cube_path
     with pytest.raises(ValueError, match="imerg_cube must be a Zarr store opened from disk"):
         store_path(xr.Dataset(), "imerg_cube")
+
+
+def test_the_objective_keeps_the_best_trials_model(data, norm, tmp_path) -> None:
+    study = open_study(tmp_path / "journal.log", "unet", seed=2)
+    best_dir = tmp_path / "unet-best"
+    kept = []
+
+    def objective(trial: optuna.Trial) -> float:
+        value = unet_objective(data, norm, _recipe(), SPACE, best_model_dir=best_dir)(trial)
+        kept.append(best_trial_model(best_dir, "unet", trial.number) is not None)
+        return value
+
+    study.optimize(objective, n_trials=3)
+    values = [t.value for t in study.trials]
+    # a trial writes its model exactly when it beats every earlier trial
+    assert kept == [v < min(values[:i], default=np.inf) for i, v in enumerate(values)]
+    best = study.best_trial
+    artefact = best_trial_model(best_dir, "unet", best.number)
+    assert artefact is not None
+    assert artefact.metadata["training"]["params"] == best.params
+    assert artefact.metadata["training"]["epochs"] == best.user_attrs["best_epoch"]
+    # the kept model is the best trial's: trained again, it gives the same weights
+    model, result = train_unet(data, norm, _recipe().with_values(best.params))
+    assert result.best_val_loss == pytest.approx(best.value, rel=1e-6)
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(artefact.state[name], tensor.cpu())
+    assert best_trial_model(best_dir, "unet", best.number + 1) is None
+    assert best_trial_model(best_dir, "other", best.number) is None
+    assert best_trial_model(tmp_path / "none", "unet", best.number) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.log", "unet-best"]

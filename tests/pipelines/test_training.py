@@ -11,7 +11,7 @@ from kedro.runner import SequentialRunner
 from rainscore.analysis import local_error_blocks
 from rainscore.analysis.sources import RadarSideInputError
 from rainscore.grids import Box
-from rainscore.models import SPLITS, ModelArtefact
+from rainscore.models import SPLITS, ModelArtefact, load_artefact
 from rainscore.param_sections import ParameterError
 from rainscore.pipeline_registry import register_pipelines
 from rainscore.testing import fake_imerg_cube, fake_map_scores, fake_pairs
@@ -71,6 +71,7 @@ def test_every_output_is_written(trained, module_project) -> None:
     ):
         assert len(list((root / path).iterdir())) == 1, path  # one version
     assert (root / "06_models/unet_study/journal.log").is_file()
+    assert (root / "06_models/unet_study/unet-best/weights.safetensors").is_file()
 
 
 def test_the_split_covers_every_map_with_every_split(trained) -> None:
@@ -80,7 +81,7 @@ def test_the_split_covers_every_map_with_every_split(trained) -> None:
     assert set(SPLITS) <= set(split["split"])
 
 
-def test_the_model_is_tuned_trained_and_calibrated(trained) -> None:
+def test_the_model_is_tuned_trained_and_calibrated(trained, module_project) -> None:
     best = trained.load("unet_best_params")
     assert best["n_trials"] == 2 and set(best["params"]) == {"width", "learning_rate"}
     assert best["best_epoch"] in (1, 2)
@@ -90,6 +91,9 @@ def test_the_model_is_tuned_trained_and_calibrated(trained) -> None:
     assert model.metadata["conformal"]["coverage"] == 0.8
     assert model.metadata["training"]["splits"] == ["train", "validation"]
     assert model.metadata["training"]["epochs"] == best["best_epoch"]
+    # the holdout model is the best trial's own, kept by tune_unet (not trained again)
+    holdout = load_artefact(module_project.root / "data/06_models/unet_study/unet-best")
+    assert holdout.metadata["training"]["trial"] == best["best_trial"]
 
 
 def test_predictions_cover_every_map_with_an_interval(trained) -> None:

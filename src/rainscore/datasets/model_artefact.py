@@ -19,8 +19,7 @@ from typing import Any
 
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 
-from rainscore.atomic import remove_stale_temporaries, temporary_path
-from rainscore.datasets.zarr import _replace_folder
+from rainscore.atomic import remove_stale_temporaries, replace_folder, temporary_path
 from rainscore.models.artefacts import JSON_NAME, ModelArtefact, load_artefact, save_artefact
 
 
@@ -84,7 +83,7 @@ class ModelArtefactDataset(AbstractVersionedDataset[ModelArtefact, ModelArtefact
         tmp = temporary_path(path)
         try:
             save_artefact(data, tmp)
-            _replace_folder(tmp, path)
+            replace_folder(tmp, path)
         except BaseException as err:
             shutil.rmtree(tmp, ignore_errors=True)
             if self._version is not None:

@@ -24,6 +24,7 @@ from rainscore.models.evaluation import (
 from rainscore.models.experiment import (
     UNetData,
     UNetRecipe,
+    best_trial_model,
     predict_unet_maps,
     predict_unet_scores,
     store_path,
@@ -71,6 +72,7 @@ __all__ = [
     "UNetConfig",
     "UNetData",
     "UNetRecipe",
+    "best_trial_model",
     "evaluate_baselines",
     "evaluation_table",
     "fit",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ import optuna
 import pandas as pd
 import xarray as xr
 
-from rainscore.models.artefacts import ModelArtefact
+from rainscore.atomic import replace_folder, temporary_path
+from rainscore.models.artefacts import JSON_NAME, ModelArtefact, load_artefact, save_artefact
 from rainscore.models.data import INPUT_CHANNELS, MapDataset, NormStats
 from rainscore.models.intervals import SplitConformal
 from rainscore.models.split import split_times
@@ -47,6 +49,7 @@ __all__ = [
     "TUNABLE",
     "UNetData",
     "UNetRecipe",
+    "best_trial_model",
     "predict_unet_maps",
     "predict_unet_scores",
     "store_path",
@@ -222,19 +225,25 @@ def unet_objective(
     norm: NormStats,
     recipe: UNetRecipe,
     space: Mapping[str, Dimension],
+    *,
+    best_model_dir: str | Path | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """The Optuna objective: the best validation loss of a U-Net trained on ``train``.
 
     Each trial draws the hyper-parameters of ``space`` (names of :data:`TUNABLE`) over
     ``recipe``, trains with early stopping on the validation split, reports each epoch's
     validation loss for pruning, and records its best epoch as the trial's user attribute
-    ``best_epoch`` (the final fit trains that many epochs).
+    ``best_epoch`` (the final fit trains that many epochs). With ``best_model_dir``, a
+    trial better than every complete trial of its study writes its model there
+    (:func:`unet_artefact`, replacing the previous one atomically), so that the best
+    trial's model need not be trained again.
 
     Args:
         data: The stores and the split.
         norm: Channel statistics of the training split.
         recipe: The values of every hyper-parameter the space does not name.
         space: The search space.
+        best_model_dir: Folder of the study's best model so far (``None``: not kept).
 
     Returns:
         ``objective(trial) -> best validation loss``.
@@ -251,7 +260,7 @@ def unet_objective(
     def objective(trial: optuna.Trial) -> float:
         values = suggest(trial, space)
         trial_recipe = recipe.with_values(values)
-        _, result = train_unet(data, norm, trial_recipe, on_epoch=pruning_callback(trial))
+        model, result = train_unet(data, norm, trial_recipe, on_epoch=pruning_callback(trial))
         trial.set_user_attr("best_epoch", int(result.best_epoch))
         logger.info(
             "Trial %d: %s -> best val_loss %.5g at epoch %d",
@@ -260,9 +269,53 @@ def unet_objective(
             result.best_val_loss,
             result.best_epoch,
         )
+        if best_model_dir is not None and _best_so_far(trial, result.best_val_loss):
+            info = {"trial": trial.number, "study_name": trial.study.study_name}
+            info |= {"params": values, "epochs": int(result.best_epoch), "splits": ["train"]}
+            _replace_artefact(unet_artefact(model, norm, training=info), Path(best_model_dir))
         return float(result.best_val_loss)
 
     return objective
+
+
+def _best_so_far(trial: optuna.Trial, value: float) -> bool:
+    """Whether ``value`` is below every complete trial's of ``trial``'s study."""
+    complete = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return all(value < t.value for t in complete)
+
+
+def _replace_artefact(artefact: ModelArtefact, folder: Path) -> None:
+    """Write ``artefact`` into a temporary folder and rename it to ``folder``."""
+    tmp = temporary_path(folder)
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        save_artefact(artefact, tmp)
+        replace_folder(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def best_trial_model(folder: str | Path, study_name: str, trial: int) -> ModelArtefact | None:
+    """The model :func:`unet_objective` kept for ``trial`` of ``study_name``, if it did.
+
+    Args:
+        folder: Its ``best_model_dir``.
+        study_name: The study.
+        trial: The study's best trial number.
+
+    Returns:
+        The artefact, or ``None`` when the folder holds none or another trial's model
+        (a best trial of an earlier run whose model was replaced or never kept).
+    """
+    folder = Path(folder)
+    if not (folder / JSON_NAME).is_file():
+        return None
+    artefact = load_artefact(folder)
+    info = artefact.metadata.get("training", {})
+    if info.get("study_name") != study_name or info.get("trial") != trial:
+        return None
+    return artefact
 
 
 def unet_artefact(

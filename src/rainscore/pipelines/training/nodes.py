@@ -25,6 +25,7 @@ from rainscore.models import (
     NormStats,
     SplitConformal,
     UNetData,
+    best_trial_model,
     evaluate_baselines,
     evaluation_table,
     fit_baselines,
@@ -50,6 +51,12 @@ logger = logging.getLogger(__name__)
 
 JOURNAL_NAME = "journal.log"
 """The Optuna journal file in the ``unet_study`` folder."""
+
+
+def _best_model_dir(unet_study: str, study_name: str) -> Path:
+    """The folder of the study's best trial's model, beside its journal."""
+    return Path(unet_study) / f"{study_name}-best"
+
 
 _RADAR_VARIABLES = ("radar", "mask", "valid_fraction", "n_frames", "n_valid_frames")
 
@@ -122,7 +129,13 @@ def tune_unet(
         warmup_epochs=tuning.warmup_epochs,
     )
     study.optimize(
-        unet_objective(data, norm, config.recipe, tuning.space),
+        unet_objective(
+            data,
+            norm,
+            config.recipe,
+            tuning.space,
+            best_model_dir=_best_model_dir(unet_study, tuning.study_name),
+        ),
         n_trials=tuning.n_trials,
         timeout=tuning.timeout_s,
     )
@@ -153,14 +166,16 @@ def train_unet_models(
     local_error_maps: xr.Dataset,
     map_scores: pd.DataFrame,
     training_split: pd.DataFrame,
+    unet_study: str,
     unet_best_params: dict[str, Any],
     training: dict[str, Any],
     target: dict[str, Any],
 ) -> tuple[ModelArtefact, ModelArtefact]:
     """The U-Net with the best hyper-parameters, twice.
 
-    - the **holdout** model: trained on ``train``, early-stopped on ``validation`` (the
-      best trial's model again), whose validation residuals calibrate the intervals;
+    - the **holdout** model: trained on ``train``, early-stopped on ``validation``: the
+      best trial's model, kept by ``tune_unet`` in the ``unet_study`` folder (trained again
+      only if it is not there), whose validation residuals calibrate the intervals;
     - the **final** model: retrained on ``train`` + ``validation`` for the best trial's
       best epoch count (no validation split is left for early stopping).
 
@@ -174,7 +189,16 @@ def train_unet_models(
     norm = NormStats.fit(imerg_cube, data.times("train"))
     recipe = config.recipe.with_values(unet_best_params["params"])
     info = {"tuning": unet_best_params}
-    holdout, result = train_unet(data, norm, recipe)
+    name, trial = unet_best_params["study_name"], unet_best_params["best_trial"]
+    holdout = best_trial_model(_best_model_dir(unet_study, name), name, trial)
+    if holdout is None:
+        logger.info(
+            "The model of trial %d of study %r was not kept: training it again", trial, name
+        )
+        model, result = train_unet(data, norm, recipe)
+        holdout = unet_artefact(
+            model, norm, training={**info, "splits": ["train"], "epochs": result.best_epoch}
+        )
     epochs = int(unet_best_params["best_epoch"])
     final, _ = train_unet(
         data,
@@ -183,13 +207,8 @@ def train_unet_models(
         train_splits=("train", "validation"),
         validation=None,
     )
-    return (
-        unet_artefact(
-            holdout, norm, training={**info, "splits": ["train"], "epochs": result.best_epoch}
-        ),
-        unet_artefact(
-            final, norm, training={**info, "splits": ["train", "validation"], "epochs": epochs}
-        ),
+    return holdout, unet_artefact(
+        final, norm, training={**info, "splits": ["train", "validation"], "epochs": epochs}
     )
 
 

@@ -34,7 +34,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=train_unet_models,
-                inputs=[*_DATA, "unet_best_params", "params:training", "params:target"],
+                inputs=[
+                    *_DATA,
+                    "unet_study",
+                    "unet_best_params",
+                    "params:training",
+                    "params:target",
+                ],
                 outputs=["unet_holdout_model", "unet_final_model"],
                 name="train_unet",
                 tags=["gpu"],
