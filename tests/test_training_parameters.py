@@ -24,7 +24,7 @@ def test_the_demo_defaults_parse() -> None:
     training = validate_parameters(_params())["training"]
     assert isinstance(training, TrainingSection)
     assert training.split.block == "12h" and training.tuning.n_trials == 2
-    assert training.unet.in_channels == 6 and training.recipe.loop.epochs == 2
+    assert training.unet.in_channels == 6 and training.recipe.loop.epochs == 5
     assert set(training.tuning.space) == {
         "width",
         "depth",
