@@ -10,6 +10,7 @@ import torch
 import xarray as xr
 
 from rainscore.analysis.local_error import local_error_maps
+from rainscore.analysis.sources import RadarSideInputError
 from rainscore.grids import Box
 from rainscore.models import (
     INPUT_CHANNELS,
@@ -20,6 +21,7 @@ from rainscore.models import (
     UNetData,
     UNetRecipe,
     best_trial_model,
+    imerg_cube_path,
     make_split,
     predict_unet_maps,
     predict_unet_scores,
@@ -158,3 +160,14 @@ def test_the_objective_keeps_the_best_trials_model(data, norm, tmp_path) -> None
     assert best_trial_model(best_dir, "other", best.number) is None
     assert best_trial_model(tmp_path / "none", "unet", best.number) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.log", "unet-best"]
+
+
+def test_the_imerg_cube_is_checked(data, tmp_path) -> None:
+    assert imerg_cube_path(open_store(data.cube_path)) == data.cube_path
+    pairs = fake_pairs(2, box=BOX, seed=1)
+    with pytest.raises(
+        RadarSideInputError, match=r"radar-side variables \['radar', 'valid_fraction'"
+    ):
+        imerg_cube_path(pairs)
+    with pytest.raises(KeyError, match=r"imerg_cube has no \['mw_source'\]"):
+        imerg_cube_path(open_store(data.cube_path).drop_vars("mw_source"))

@@ -28,9 +28,10 @@ import optuna
 import pandas as pd
 import xarray as xr
 
+from rainscore.analysis.sources import RadarSideInputError
 from rainscore.atomic import replace_folder, temporary_path
 from rainscore.models.artefacts import JSON_NAME, ModelArtefact, load_artefact, save_artefact
-from rainscore.models.data import INPUT_CHANNELS, MapDataset, NormStats
+from rainscore.models.data import CUBE_VARIABLES, INPUT_CHANNELS, MapDataset, NormStats
 from rainscore.models.intervals import SplitConformal
 from rainscore.models.split import split_times
 from rainscore.models.training import (
@@ -46,10 +47,12 @@ from rainscore.models.tuning import Dimension, pruning_callback, suggest
 from rainscore.models.unet import UNet, UNetConfig, unet_loss_fn
 
 __all__ = [
+    "RADAR_VARIABLES",
     "TUNABLE",
     "UNetData",
     "UNetRecipe",
     "best_trial_model",
+    "imerg_cube_path",
     "predict_unet_maps",
     "predict_unet_scores",
     "store_path",
@@ -88,6 +91,37 @@ def store_path(ds: xr.Dataset, name: str) -> Path:
             f"got a dataset without a store (encoding source {source!r})"
         )
     return Path(source)
+
+
+RADAR_VARIABLES: tuple[str, ...] = ("radar", "mask", "valid_fraction", "n_frames", "n_valid_frames")
+"""Variables of the radar side's gridded products (colocated pairs, radar on the IMERG
+grid): a dataset holding one of them is not an IMERG cube."""
+
+
+def imerg_cube_path(imerg_cube: xr.Dataset) -> Path:
+    """The store of the IMERG cube the U-Net reads its inputs from, checked.
+
+    Args:
+        imerg_cube: The ``imerg_cube`` store, opened lazily.
+
+    Returns:
+        Its folder.
+
+    Raises:
+        RadarSideInputError: If it holds radar-side variables (named).
+        KeyError: If a variable of the input channels is missing (named).
+        ValueError: If it was not opened from a store on disk.
+    """
+    radar = [str(v) for v in imerg_cube.data_vars if str(v) in RADAR_VARIABLES]
+    if radar:
+        raise RadarSideInputError(
+            f"imerg_cube: the U-Net's inputs must come from the IMERG side only; this "
+            f"dataset holds radar-side variables {radar} (colocated pairs?)"
+        )
+    missing = [v for v in CUBE_VARIABLES if v not in imerg_cube.data_vars]
+    if missing:
+        raise KeyError(f"imerg_cube has no {missing}, needed for the channels {INPUT_CHANNELS}")
+    return store_path(imerg_cube, "imerg_cube")
 
 
 @dataclass(frozen=True)

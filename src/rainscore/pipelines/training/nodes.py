@@ -18,9 +18,8 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
-from rainscore.analysis.sources import RadarSideInputError, imerg_features
+from rainscore.analysis.sources import imerg_features
 from rainscore.models import (
-    INPUT_CHANNELS,
     ModelArtefact,
     NormStats,
     SplitConformal,
@@ -29,6 +28,7 @@ from rainscore.models import (
     evaluate_baselines,
     evaluation_table,
     fit_baselines,
+    imerg_cube_path,
     make_split,
     open_study,
     pixel_skill,
@@ -42,7 +42,6 @@ from rainscore.models import (
     unet_from_artefact,
     unet_objective,
 )
-from rainscore.models.data import CUBE_VARIABLES
 from rainscore.param_sections import ScoringSection, TrainingSection
 from rainscore.reporting import predicted_vs_actual_figure
 from rainscore.scores import TargetConfig
@@ -58,23 +57,6 @@ def _best_model_dir(unet_study: str, study_name: str) -> Path:
     return Path(unet_study) / f"{study_name}-best"
 
 
-_RADAR_VARIABLES = ("radar", "mask", "valid_fraction", "n_frames", "n_valid_frames")
-
-
-def _imerg_cube_path(imerg_cube: xr.Dataset) -> Path:
-    """The IMERG cube's store, refused if it holds radar-side variables."""
-    radar = [str(v) for v in imerg_cube.data_vars if str(v) in _RADAR_VARIABLES]
-    if radar:
-        raise RadarSideInputError(
-            f"imerg_cube: the U-Net's inputs must come from the IMERG side only; this "
-            f"dataset holds radar-side variables {radar} (colocated pairs?)"
-        )
-    missing = [v for v in CUBE_VARIABLES if v not in imerg_cube.data_vars]
-    if missing:
-        raise KeyError(f"imerg_cube has no {missing}, needed for the channels {INPUT_CHANNELS}")
-    return store_path(imerg_cube, "imerg_cube")
-
-
 def _data(
     imerg_cube: xr.Dataset,
     local_error_maps: xr.Dataset,
@@ -86,7 +68,7 @@ def _data(
     if score not in map_scores.columns:
         raise KeyError(f"map_scores has no column for the target {score!r} (params:target)")
     return UNetData(
-        cube_path=_imerg_cube_path(imerg_cube),
+        cube_path=imerg_cube_path(imerg_cube),
         local_error_path=store_path(local_error_maps, "local_error_maps"),
         scores=map_scores[score],
         split=training_split,
