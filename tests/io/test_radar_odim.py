@@ -326,3 +326,15 @@ def test_group_cache_finds_objects_through_their_links(tmp_path):
         assert cache.group("dataset1/data1/data") is None  # a dataset, not a group
         assert cache.dataset("dataset1/data1/what") is None
         assert cache.children("dataset2") == []
+
+
+def test_a_file_read_without_chunk_cache_can_be_open_elsewhere_at_the_same_time(mf_window):
+    from rainscore.io.hdf5 import open_hdf5
+
+    path, raw = mf_window
+    with open_hdf5(path, chunk_cache=False) as lean, h5py.File(path, "r") as other:
+        assert lean["dataset1/data1/data"].shape == other["dataset1/data1/data"].shape
+    with h5py.File(path, "r") as other, open_hdf5(path, chunk_cache=False) as lean:
+        assert lean["dataset1/data1/data"].shape == other["dataset1/data1/data"].shape
+    with h5py.File(path, "r") as other:
+        assert open_radar(path).shape == raw.shape == other["dataset1/data1/data"].shape

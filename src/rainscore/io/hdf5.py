@@ -89,21 +89,20 @@ def open_hdf5(path: str | PathLike, *, chunk_cache: bool = True) -> Iterator[h5p
     finally:
         if chunk_cache:
             h5.close()
-        else:
-            h5.id.close()  # strong close (see _no_cache): every object of the file with it
+        else:  # the file closes once the objects still open in it are released
+            h5.id.close()
 
 
 @functools.lru_cache(maxsize=1)
 def _no_cache() -> h5py.h5p.PropFAID:
     """The file access of :func:`open_hdf5` without chunk cache, made once: h5py's defaults
-    (library version bounds earliest to latest), no chunk cache, and a strong close (closing
-    the file closes its open objects, as ``h5py.File.close`` does).
+    (library version bounds earliest to latest, HDF5's close degree, so that the file can be
+    open elsewhere through ``h5py.File`` at the same time) and no chunk cache.
     """
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
     fapl.set_libver_bounds(h5py.h5f.LIBVER_EARLIEST, h5py.h5f.LIBVER_LATEST)
     metadata, slots, _, w0 = fapl.get_cache()
     fapl.set_cache(metadata, slots, 0, w0)
-    fapl.set_fclose_degree(h5py.h5f.CLOSE_STRONG)
     return fapl
 
 
