@@ -97,6 +97,7 @@ def test_failed_colocation_suite_keeps_the_previous_radar_on_imerg(project) -> N
     catalog = project.catalog()
     shifted = good.assign_coords(lat=np.round(good.lat.values + 0.05, 6))
     catalog["radar_on_imerg_unchecked"] = shifted  # a half-cell shift sneaks in
+    catalog["radar_on_imerg_kept"] = 0  # the whole period colocated again
     with pytest.raises(ValidationError, match=r"lat_identical failed"):
         SequentialRunner().run(
             pipeline.only_nodes("validate_colocation", "accept_radar_on_imerg"), catalog

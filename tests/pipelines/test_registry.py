@@ -28,6 +28,7 @@ def test_default_is_connected_from_raw_files_and_caches() -> None:
         "radar_raw",
         "imerg_cube_previous",
         "radar_inventory_previous",
+        "radar_on_imerg_previous",  # a rerun colocates only the half hours after it
         "demo_truth_optional",
         "area_weights",
         "unet_study",  # the Optuna study's journal folder: a rerun adds trials

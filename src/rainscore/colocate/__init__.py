@@ -20,7 +20,7 @@ from rainscore.colocate.engine import (
     plan_colocation,
 )
 from rainscore.colocate.frames import FrameModel, frame_model
-from rainscore.colocate.incremental import resume_time
+from rainscore.colocate.incremental import continued, resume_time
 from rainscore.colocate.pairing import (
     ACCUMULATION,
     HALF_HOUR,
@@ -46,6 +46,7 @@ __all__ = [
     "WorkerColocation",
     "colocate_radar",
     "colocation_writer",
+    "continued",
     "default_reader",
     "frame_model",
     "half_hours",

@@ -76,3 +76,21 @@ def resume_time(previous: xr.Dataset | None, plan: ColocationPlan) -> np.datetim
         times[kept],
     )
     return times[kept]
+
+
+def continued(previous: xr.Dataset | None, n_kept: int, colocated: xr.Dataset) -> xr.Dataset:
+    """The period a continued output holds: ``previous``'s first ``n_kept`` half hours, then
+    ``colocated`` (lazily, if both are lazy); ``colocated`` alone when nothing is kept.
+
+    Raises:
+        ValueError: ``n_kept`` half hours kept without a previous output holding them.
+    """
+    if n_kept == 0:
+        return colocated
+    if previous is None or previous.sizes["time"] < n_kept:
+        raise ValueError(
+            f"{n_kept} half hours of the previous radar_on_imerg kept, but it holds "
+            f"{0 if previous is None else previous.sizes['time']}"
+        )
+    kept = previous.isel(time=slice(0, n_kept))
+    return xr.concat([kept, colocated], dim="time", data_vars="minimal", combine_attrs="override")

@@ -16,6 +16,7 @@ from rainscore.colocate import (
     ColocationStream,
     WorkerColocation,
     colocation_writer,
+    continued,
     plan_colocation,
     resume_time,
 )
@@ -80,12 +81,14 @@ def colocate(
 def validate_colocation(
     imerg_cube: xr.Dataset,
     radar_on_imerg: xr.Dataset,
+    radar_on_imerg_previous: xr.Dataset | None,
+    radar_on_imerg_kept: int,
     box: dict[str, float],
     colocation: dict[str, Any],
 ) -> tuple[dict, str]:
     """Check both gridded products (Great Expectations) and their alignment (xarray) over
-    the half hours colocated by this run (all of them, unless it continues the previous
-    ``radar_on_imerg``, whose half hours were checked when they were colocated).
+    the period the new ``radar_on_imerg`` will hold: the half hours kept from the previous
+    version (read lazily) followed by those colocated by this run.
 
     The report is written whatever the outcome; :func:`accept_radar_on_imerg` stops the
     run when it holds failures.
@@ -95,8 +98,8 @@ def validate_colocation(
     """
     the_box = Box.from_dict(box)
     report = validate_colocation_inputs(
-        imerg_cube.sel(time=slice(radar_on_imerg["time"].values[0], None)),
-        radar_on_imerg,
+        imerg_cube,
+        continued(radar_on_imerg_previous, radar_on_imerg_kept, radar_on_imerg),
         config=ExpectationConfig.from_dict(colocation["validation"], the_box),
     )
     return report.to_dict(), report.to_markdown()

@@ -44,6 +44,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "imerg_cube",
                     "radar_on_imerg_unchecked",
+                    "radar_on_imerg_previous",
+                    "radar_on_imerg_kept",
                     "params:box",
                     "params:colocation",
                 ],
