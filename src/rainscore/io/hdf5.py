@@ -9,8 +9,6 @@ one element) written by different HDF5 and netCDF libraries.
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
@@ -73,10 +71,7 @@ def open_hdf5(path: str | PathLike, *, chunk_cache: bool = True) -> Iterator[h5p
     """
     path = check_not_empty(path)
     try:
-        if chunk_cache:
-            h5 = h5py.File(path, "r")
-        else:  # the low-level open: no property lists made per file, no sweep at closing
-            h5 = h5py.File(h5py.h5f.open(os.fsencode(path), h5py.h5f.ACC_RDONLY, _no_cache()))
+        h5 = h5py.File(path, "r") if chunk_cache else h5py.File(path, "r", rdcc_nbytes=0)
     except OSError as err:
         hint = "" if is_hdf5(path) else " (no HDF5 signature: not an HDF5 file)"
         raise ReaderError(path, "unreadable", f"cannot open as HDF5{hint}: {err}") from None
@@ -87,23 +82,7 @@ def open_hdf5(path: str | PathLike, *, chunk_cache: bool = True) -> Iterator[h5p
             path, "unreadable", f"HDF5 read failed (truncated or corrupt file?): {err}"
         ) from None
     finally:
-        if chunk_cache:
-            h5.close()
-        else:  # the file closes once the objects still open in it are released
-            h5.id.close()
-
-
-@functools.lru_cache(maxsize=1)
-def _no_cache() -> h5py.h5p.PropFAID:
-    """The file access of :func:`open_hdf5` without chunk cache, made once: h5py's defaults
-    (library version bounds earliest to latest, HDF5's close degree, so that the file can be
-    open elsewhere through ``h5py.File`` at the same time) and no chunk cache.
-    """
-    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
-    fapl.set_libver_bounds(h5py.h5f.LIBVER_EARLIEST, h5py.h5f.LIBVER_LATEST)
-    metadata, slots, _, w0 = fapl.get_cache()
-    fapl.set_cache(metadata, slots, 0, w0)
-    return fapl
+        h5.close()
 
 
 def _scalar(value: Any) -> Any:
