@@ -8,12 +8,13 @@ import pytest
 import torch
 from kedro.runner import SequentialRunner
 
+from rainscore.analysis.sources import RadarSideInputError
 from rainscore.grids import Box
 from rainscore.models import INPUT_CHANNELS, ModelArtefact, NormStats, SplitConfig, make_split
 from rainscore.models.autoencoder import Autoencoder, AutoencoderConfig, autoencoder_artefact
 from rainscore.param_sections import ParameterError, RepresentationSection
 from rainscore.pipeline_registry import register_pipelines
-from rainscore.testing import fake_imerg_cube
+from rainscore.testing import fake_imerg_cube, fake_pairs
 
 N_TIMES = 48  # 24 h of IMERG maps
 N_LABELLED = 40  # the last 4 h have no radar: not in training_split
@@ -99,6 +100,14 @@ def test_a_model_of_another_grid_is_refused(represented, module_project) -> None
     catalog["autoencoder_model"] = autoencoder_artefact(Autoencoder(config), norm)
     pipeline = register_pipelines()["representation"].only_nodes("embed_maps")
     with pytest.raises(ValueError, match=r"trained on maps of \(20, 30\).*has \(10, 15\)"):
+        SequentialRunner().run(pipeline, catalog)
+
+
+def test_a_radar_dataset_as_the_imerg_cube_is_refused(represented, module_project) -> None:
+    catalog = module_project.catalog()
+    catalog["imerg_cube"] = fake_pairs(4, box=Box.from_dict(module_project.params["box"]), seed=2)
+    pipeline = register_pipelines()["representation"].only_nodes("tune_autoencoder")
+    with pytest.raises(RadarSideInputError, match=r"radar-side variables \['radar'"):
         SequentialRunner().run(pipeline, catalog)
 
 

@@ -20,10 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-import pandas as pd
 
 from rainscore.models.training import TrainResult
-from rainscore.models.tuning import Dimension, TuningConfig, open_study, pruning_callback, suggest
+from rainscore.models.tuning import (
+    Dimension,
+    TuningConfig,
+    open_study,
+    pruning_callback,
+    study_summary,
+    suggest,
+)
 
 __all__ = ["TrainTrial", "loss_objective", "run_study"]
 
@@ -83,7 +89,8 @@ def run_study(
         by state), JSON-safe.
 
     Raises:
-        ValueError: If no trial of the study has finished (every trial pruned or failed).
+        ValueError: If no trial of the study is complete (every trial pruned or failed;
+            :func:`rainscore.models.tuning.study_summary`).
     """
     study = open_study(
         journal,
@@ -93,29 +100,23 @@ def run_study(
         warmup_epochs=tuning.warmup_epochs,
     )
     study.optimize(objective, n_trials=tuning.n_trials, timeout=tuning.timeout_s)
-    states = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-    if not done:
-        raise ValueError(
-            f"Optuna study {tuning.study_name!r} in {journal}: no finished trial ({states})"
-        )
-    best = study.best_trial
+    summary = study_summary(study)
     logger.info(
         "Optuna study %r: %d trials %s; best #%d val_loss %.5g %s",
         tuning.study_name,
-        len(study.trials),
-        states,
-        best.number,
-        best.value,
-        best.params,
+        summary["n_trials"],
+        summary["states"],
+        summary["best_trial"],
+        summary["best_value"],
+        summary["params"],
     )
     return {
         "study_name": tuning.study_name,
         "journal": str(journal),
-        "best_trial": best.number,
-        "best_val_loss": float(best.value),
-        "best_epoch": int(best.user_attrs["best_epoch"]),
-        "params": dict(best.params),
-        "n_trials": len(study.trials),
-        "states": {str(k): int(v) for k, v in states.items()},
+        "best_trial": summary["best_trial"],
+        "best_val_loss": summary["best_value"],
+        "best_epoch": int(summary["user_attrs"]["best_epoch"]),
+        "params": summary["params"],
+        "n_trials": summary["n_trials"],
+        "states": summary["states"],
     }

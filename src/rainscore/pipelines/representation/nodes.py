@@ -29,8 +29,7 @@ from rainscore.models.autoencoder import (
     embed_maps,
     train_autoencoder,
 )
-from rainscore.models.data import CUBE_VARIABLES
-from rainscore.models.experiment import store_path
+from rainscore.models.experiment import imerg_cube_path
 from rainscore.models.split import GAP, SPLITS
 from rainscore.models.study import run_study
 from rainscore.param_sections import RepresentationSection
@@ -47,14 +46,12 @@ QUALITY_ROWS = (*SPLITS, GAP, UNLABELLED, "all")
 def _data(
     imerg_cube: xr.Dataset, training_split: pd.DataFrame, split: dict[str, Any]
 ) -> AutoencoderData:
-    """The cube's store, every map's role and the grid."""
-    missing = [v for v in CUBE_VARIABLES if v not in imerg_cube.data_vars]
-    if missing:
-        raise KeyError(f"imerg_cube has no {missing}, needed for the channels {INPUT_CHANNELS}")
+    """The cube's store (radar-side variables refused), every map's role and the grid."""
+    cube_path = imerg_cube_path(imerg_cube)
     gap = SplitConfig.from_dict(split).gap_length
     roles = autoencoder_roles(pd.DatetimeIndex(imerg_cube["time"].values), training_split, gap)
     return AutoencoderData(
-        cube_path=store_path(imerg_cube, "imerg_cube"),
+        cube_path=cube_path,
         roles=roles,
         map_shape=(int(imerg_cube.sizes["lat"]), int(imerg_cube.sizes["lon"])),
     )
