@@ -115,7 +115,7 @@ def neighbourhood_weights(distances: ArrayLike, temperature: float) -> np.ndarra
 
 
 def _as_matrix(z: ArrayLike, latent_dim: int, what: str) -> np.ndarray:
-    array = np.asarray(z, dtype=np.float64)
+    array = np.array(z, dtype=np.float64)  # a writable copy for torch.from_numpy
     if array.ndim != 2 or array.shape[1] != latent_dim:
         raise ValueError(
             f"{what} must be an (N, {latent_dim}) array of embeddings, got shape {array.shape}"

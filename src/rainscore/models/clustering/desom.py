@@ -23,7 +23,7 @@ plane of the training embeddings' first two principal components (:func:`linear_
 Kohonen's linear initialisation): columns spread along the first over ±1 standard
 deviation, rows along the second, so the map starts ordered. Started instead at random
 training embeddings, a 1 × 6 map on points along a line ended with a twisted end unit for
-half the seeds unless trained several times longer with the loop's Adam optimiser.
+half the seeds unless trained several times longer.
 """
 
 from __future__ import annotations
