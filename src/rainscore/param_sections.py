@@ -37,7 +37,9 @@ from rainscore.models import (
 )
 from rainscore.models.autoencoder import TUNABLE as AUTOENCODER_TUNABLE
 from rainscore.models.autoencoder import AutoencoderConfig, AutoencoderRecipe
+from rainscore.models.clustering import DECConfig, DESOMConfig, KMeansConfig
 from rainscore.models.experiment import TUNABLE
+from rainscore.models.labelling import LabelConfig
 from rainscore.params import dataclass_from_params
 from rainscore.scores import ScoreConfig
 from rainscore.scores.target import TargetConfig
@@ -46,6 +48,7 @@ from rainscore.validation import ExpectationConfig, ScoreSuiteConfig
 
 __all__ = [
     "SECTIONS",
+    "ClusteringSection",
     "ColocationSection",
     "ParameterError",
     "ParameterSection",
@@ -362,6 +365,51 @@ class RepresentationSection:
         return cls(**_parse_parts("representation", params, parts))
 
 
+def _cluster_counts(params: Any) -> tuple[int, ...]:
+    """``clustering.selection``: the numbers of clusters whose k-means silhouette is reported."""
+    params = [2, 3, 4, 6, 8] if params is None else params
+    if (
+        not isinstance(params, list | tuple)
+        or not params
+        or any(isinstance(k, bool) or not isinstance(k, int) or k < 2 for k in params)
+    ):
+        raise ValueError(
+            f"clustering.selection must be a list of cluster counts >= 2, got {params!r}"
+        )
+    return tuple(params)
+
+
+@dataclass(frozen=True)
+class ClusteringSection:
+    """``params:clustering``: the three methods, the loop that fine-tunes the autoencoder
+    for DEC and DESOM, the labelling and the range of cluster counts reported
+    (the ``clustering`` pipeline)."""
+
+    kmeans: KMeansConfig
+    dec: DECConfig
+    desom: DESOMConfig
+    loop: TrainConfig
+    labelling: LabelConfig
+    selection: tuple[int, ...]
+
+    @classmethod
+    def from_dict(cls, params: Mapping[str, Any] | None) -> ClusteringSection:
+        """Parse every sub-section (problems of all of them in one :class:`ParameterError`).
+
+        Raises:
+            ParameterError: Listing every problem.
+        """
+        parts: dict[str, Callable[[Any], object]] = {
+            "kmeans": lambda v: KMeansConfig.from_dict(v, section="clustering.kmeans"),
+            "dec": lambda v: DECConfig.from_dict(v, section="clustering.dec"),
+            "desom": lambda v: DESOMConfig.from_dict(v, section="clustering.desom"),
+            "loop": lambda v: TrainConfig.from_dict(v, section="clustering.loop"),
+            "labelling": lambda v: LabelConfig.from_dict(v, section="clustering.labelling"),
+            "selection": _cluster_counts,
+        }
+        return cls(**_parse_parts("clustering", params, parts))
+
+
 _BOX_KEYS = ("lat_min", "lat_max", "lon_min", "lon_max")
 
 
@@ -415,6 +463,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "target": ParameterSection(_target, requires=("scoring",)),
     "training": ParameterSection(TrainingSection.from_dict),
     "representation": ParameterSection(RepresentationSection.from_dict),
+    "clustering": ParameterSection(ClusteringSection.from_dict),
     "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 
