@@ -439,8 +439,7 @@ def _neighbourhood_sums(
                 inv = inverse[:size]
                 np.add(flat[-1, maps], invalid[maps], out=inv)
                 np.divide(valid[maps], inv, out=inv)
-            np.copyto(frac, flat[:n_events, maps], casting="unsafe")
-            frac *= inv
+            np.multiply(flat[:n_events, maps], inv, out=frac)
             sum_fo[maps, :, j] = np.vecdot(frac[:n_thr], frac[n_thr:]).T
             squares = np.vecdot(frac, frac)
             sum_squares[maps, :, j] = (squares[:n_thr] + squares[n_thr:]).T
