@@ -4,7 +4,7 @@ import warnings
 
 from kedro.config import OmegaConfigLoader
 
-from rainscore.hooks import ParameterValidationHooks
+from rainscore.hooks import MissingInputsHooks, ParameterValidationHooks
 
 # Kedro's config loader registers its resolvers with OmegaConf.register_new_resolver(),
 # deprecated in OmegaConf 2.4: every run printed that upstream warning three times, which
@@ -16,8 +16,9 @@ warnings.filterwarnings(
     module=r"kedro\.config\.omegaconf_config",
 )
 
-# Every parameter section is parsed and validated before any node runs.
-HOOKS = (ParameterValidationHooks(),)
+# Every parameter section is parsed and validated before any node runs, then the run's
+# inputs that other pipelines make are checked (pluggy calls the last hook registered first).
+HOOKS = (MissingInputsHooks(), ParameterValidationHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

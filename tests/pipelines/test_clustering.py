@@ -11,12 +11,14 @@ import pytest
 import torch
 
 from rainscore.grids import Box
+from rainscore.hooks import MissingInputsHooks
 from rainscore.models import INPUT_CHANNELS, NormStats, SplitConfig, make_split, seed_everything
 from rainscore.models.autoencoder import Autoencoder, AutoencoderConfig, autoencoder_artefact
 from rainscore.models.clustering import cluster_from_artefact
 from rainscore.models.evaluation import evaluation_table
 from rainscore.models.labelling import ClusterLabels
 from rainscore.param_sections import ClusteringSection, ParameterError
+from rainscore.pipeline_registry import register_pipelines
 from rainscore.pipelines.clustering.nodes import ASSIGNMENT_COLUMNS
 from rainscore.pipelines.representation.nodes import embed_imerg_maps
 from rainscore.testing import fake_imerg_cube, fake_map_scores
@@ -153,3 +155,10 @@ def test_selection_reports_silhouette_per_cluster_count(clustered) -> None:
 def test_bad_parameters_are_named(params, message) -> None:
     with pytest.raises(ParameterError, match=message):
         ClusteringSection.from_dict(params)
+
+
+def test_the_saved_inputs_pass_the_missing_inputs_check(clustered) -> None:
+    pipeline = register_pipelines()["clustering"]
+    MissingInputsHooks().before_pipeline_run(
+        {"pipeline_names": ["clustering"]}, pipeline, clustered
+    )
