@@ -212,7 +212,9 @@ def test_bad_blocks_are_rejected_naming_dataset_and_block(
 
 
 def test_generator_save_holds_one_block(tmp_path: Path) -> None:
-    n_blocks, n_time = 20, 24
+    """The peak is a few blocks (a block, its encoded chunks, the shard it is merged into
+    read and rewritten: about 5.5 blocks of 24 maps in shards of 48), whatever the period."""
+    n_blocks, n_time = 40, 24
     shape = (n_time, 72, 104)
     times = pd.date_range("2024-06-01", periods=n_blocks * n_time, freq="30min")
 
