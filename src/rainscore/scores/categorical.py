@@ -34,9 +34,13 @@ import xarray as xr
 from rainscore.scores.pairing import (
     SPATIAL_DIMS,
     PairedFields,
+    apply_in_chunks,
+    are_numpy_fields,
     assemble_dataset,
     dimension_coordinate,
+    pair_arrays,
     pair_fields,
+    unstack_maps,
 )
 from rainscore.scores.wetness import Dryness, dryness, pixel_counts
 
@@ -205,15 +209,15 @@ def categorical_arrays(
 
 
 def categorical_scores(
-    forecast: xr.DataArray,
-    obs: xr.DataArray,
+    forecast: xr.DataArray | np.ndarray,
+    obs: xr.DataArray | np.ndarray,
     *,
     thresholds: Sequence[float] = (0.1, 0.5, 1.0, 2.0, 5.0),
-    mask: xr.DataArray | None = None,
+    mask: xr.DataArray | np.ndarray | None = None,
     wet_threshold: float = 0.1,
     min_wet_fraction: float = 0.01,
     reduce_dims: Sequence[Hashable] = SPATIAL_DIMS,
-) -> xr.Dataset:
+) -> xr.Dataset | dict[str, np.ndarray]:
     """POD, FAR, CSI, ETS, HSS and frequency bias of rain events ``>= threshold``.
 
     Contingency tables are counted over the valid pixels (mask True, both fields finite) of
@@ -221,37 +225,56 @@ def categorical_scores(
     are NaN when it is both dry (no pixel ``>= wet_threshold`` in either field) or too dry
     (``wet_fraction < min_wet_fraction``), and each score is NaN where its denominator is 0.
 
+    Plain NumPy fields, one map ``(lat, lon)`` or maps ``(map, lat, lon)`` as pysteps takes
+    them, give plain NumPy results: the same values, to the bit, without the labels.
+
     Args:
-        forecast: Forecast rain rates (mm/h); NaN = missing.
+        forecast: Forecast rain rates (mm/h); NaN = missing. Or a 2-D or 3-D NumPy array
+            (then ``obs`` too).
         obs: Observed rain rates (mm/h); NaN = missing.
         thresholds: Event thresholds (mm/h), strictly increasing.
-        mask: Optional boolean mask (True = scoreable).
+        mask: Optional boolean mask (True = scoreable); for NumPy fields a NumPy array of the
+            map's or the fields' shape.
         wet_threshold: Rain rate (mm/h) from which a pixel is wet (for the dryness flags).
         min_wet_fraction: Minimum fraction of valid pixels that are wet in either field for
             the scores of a map to count.
         reduce_dims: Dimensions to reduce over; the others (usually ``time``) are kept.
+            DataArrays only: NumPy fields are reduced over their last two axes.
 
     Returns:
         Dataset with dims ``(*kept, threshold)``: the four counts and the six scores; and over
-        the kept dims: ``n_valid``, ``wet_fraction``, ``both_dry``, ``too_dry``.
+        the kept dims: ``n_valid``, ``wet_fraction``, ``both_dry``, ``too_dry``. For NumPy
+        fields, a dict of the same names: NumPy arrays ``(map, threshold)`` and ``(map,)``,
+        without the leading map axis for one 2-D map (then NumPy scalars for the per-map
+        values).
 
     Raises:
-        TypeError: Inputs are not DataArrays, or the mask is not boolean.
-        ValueError: Bad thresholds, mismatched inputs, or negative rain rates.
+        TypeError: Inputs are not both DataArrays or both NumPy arrays, or the mask is not
+            boolean.
+        ValueError: Bad thresholds, mismatched inputs, negative rain rates, or
+            ``reduce_dims`` given with NumPy fields.
 
     References:
         Jolliffe, I. T. and Stephenson, D. B. (2012), *Forecast Verification*, 2nd ed., ch. 3.
     """
     thr = check_thresholds(thresholds)
     _check_fraction(min_wet_fraction)
+    options = {
+        "thresholds": thr,
+        "wet_threshold": wet_threshold,
+        "min_wet_fraction": min_wet_fraction,
+    }
+    if are_numpy_fields(forecast, obs):
+        if tuple(reduce_dims) != SPATIAL_DIMS:
+            raise ValueError(
+                f"reduce_dims applies to DataArrays, got {tuple(reduce_dims)} with numpy "
+                "fields (reduced over their last two axes)"
+            )
+        fields = pair_arrays(forecast, obs, mask=mask)
+        arrays = apply_in_chunks(categorical_arrays, *fields, flat=True, **options)
+        return unstack_maps(arrays, forecast.ndim == 2)
     pair = pair_fields(forecast, obs, mask=mask, reduce_dims=reduce_dims)
-    arrays = pair.apply(
-        categorical_arrays,
-        flat=True,
-        thresholds=thr,
-        wet_threshold=wet_threshold,
-        min_wet_fraction=min_wet_fraction,
-    )
+    arrays = pair.apply(categorical_arrays, flat=True, **options)
     return _to_dataset(arrays, pair, thr, wet_threshold, min_wet_fraction)
 
 
@@ -305,20 +328,31 @@ class ContingencyAccumulator:
         self.counts = {c: np.zeros(k, dtype=np.int64) for c in CONTINGENCY_COUNTS}
 
     def accumulate(
-        self, forecast: xr.DataArray, obs: xr.DataArray, *, mask: xr.DataArray | None = None
+        self,
+        forecast: xr.DataArray | np.ndarray,
+        obs: xr.DataArray | np.ndarray,
+        *,
+        mask: xr.DataArray | np.ndarray | None = None,
     ) -> ContingencyAccumulator:
         """Add the counts of all valid pixels of ``forecast`` against ``obs``.
 
         Args:
-            forecast: Forecast rain rates (mm/h), any dims.
+            forecast: Forecast rain rates (mm/h), any dims; or a 2-D ``(lat, lon)`` or 3-D
+                ``(map, lat, lon)`` NumPy array (then ``obs`` too).
             obs: Observed rain rates (mm/h), same dims and coordinates.
-            mask: Optional boolean mask (True = scoreable).
+            mask: Optional boolean mask (True = scoreable); for NumPy fields a NumPy array of
+                the map's or the fields' shape.
 
         Returns:
             ``self``, updated.
         """
-        pair = pair_fields(forecast, obs, mask=mask, reduce_dims=tuple(forecast.dims))
-        counts = pair.apply(contingency_arrays, flat=True, thresholds=np.asarray(self.thresholds))
+        thresholds = np.asarray(self.thresholds)
+        if are_numpy_fields(forecast, obs):
+            fields = (a.reshape(1, -1) for a in pair_arrays(forecast, obs, mask=mask))
+            counts = contingency_arrays(*fields, thresholds=thresholds)
+        else:
+            pair = pair_fields(forecast, obs, mask=mask, reduce_dims=tuple(forecast.dims))
+            counts = pair.apply(contingency_arrays, flat=True, thresholds=thresholds)
         for name in CONTINGENCY_COUNTS:
             self.counts[name] += counts[name].sum(axis=0)
         return self
@@ -345,16 +379,25 @@ class ContingencyAccumulator:
             merged.counts[name] = self.counts[name] + other.counts[name]
         return merged
 
+    def compute_arrays(self) -> dict[str, np.ndarray]:
+        """Scores of the accumulated table as NumPy arrays (the values of :meth:`compute`).
+
+        Returns:
+            The four counts (copies: int64) and the six scores (float64), arrays ``(K,)`` by
+            name.
+        """
+        counts = {name: values.copy() for name, values in self.counts.items()}
+        return counts | scores_from_counts(*(counts[c] for c in CONTINGENCY_COUNTS))
+
     def compute(self) -> xr.Dataset:
         """Scores of the accumulated table.
 
         Returns:
             Dataset with dim ``threshold``: the four counts and the six scores.
         """
-        scores = scores_from_counts(*(self.counts[c] for c in CONTINGENCY_COUNTS))
         variables: dict[Hashable, xr.Variable] = {
-            name: xr.Variable("threshold", values.copy(), fastpath=True)
-            for name, values in {**self.counts, **scores}.items()
+            name: xr.Variable("threshold", values, fastpath=True)
+            for name, values in self.compute_arrays().items()
         }
         index, coord = dimension_coordinate("threshold", self.thresholds, "mm/h")
         variables["threshold"] = coord.copy(deep=False)

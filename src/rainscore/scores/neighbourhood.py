@@ -38,7 +38,15 @@ import numpy as np
 import xarray as xr
 
 from rainscore.scores.categorical import check_thresholds
-from rainscore.scores.pairing import SPATIAL_DIMS, PairedFields, pair_fields
+from rainscore.scores.pairing import (
+    SPATIAL_DIMS,
+    PairedFields,
+    apply_in_chunks,
+    are_numpy_fields,
+    pair_arrays,
+    pair_fields,
+    unstack_maps,
+)
 from rainscore.scores.wetness import Dryness, dryness, pixel_counts
 
 __all__ = ["check_windows", "fss", "neighbourhood_fractions"]
@@ -447,15 +455,15 @@ def _neighbourhood_sums(
 
 
 def fss(
-    forecast: xr.DataArray,
-    obs: xr.DataArray,
+    forecast: xr.DataArray | np.ndarray,
+    obs: xr.DataArray | np.ndarray,
     *,
     thresholds: Sequence[float] = (0.1, 0.5, 1.0, 2.0, 5.0),
     windows: Sequence[int] = (1, 3, 5, 9, 15),
-    mask: xr.DataArray | None = None,
+    mask: xr.DataArray | np.ndarray | None = None,
     wet_threshold: float = 0.1,
     min_wet_fraction: float = 0.01,
-) -> xr.Dataset:
+) -> xr.Dataset | dict[str, np.ndarray]:
     """Fractions skill score per map, threshold and window, with UFSS and the skilful scale.
 
     Fractions are taken over **valid** pixels only: a window's fraction is its number of
@@ -465,12 +473,18 @@ def fss(
     for maps that are both dry or too dry (``wet_fraction < min_wet_fraction``), and where
     neither field has an event at the threshold.
 
+    Plain NumPy fields, one map ``(lat, lon)`` or maps ``(map, lat, lon)`` as pysteps takes
+    them, give plain NumPy results: the same values, to the bit, without the labels (and
+    without the cost of checking and building them).
+
     Args:
-        forecast: Forecast rain rates (mm/h), dims ``(..., lat, lon)``; NaN = missing.
+        forecast: Forecast rain rates (mm/h), dims ``(..., lat, lon)``; NaN = missing. Or a
+            2-D or 3-D NumPy array (then ``obs`` too).
         obs: Observed rain rates (mm/h), same dims and coordinates; NaN = missing.
         thresholds: Event thresholds (mm/h), strictly increasing.
         windows: Window sizes in grid cells, odd and strictly increasing.
-        mask: Optional boolean mask (True = scoreable).
+        mask: Optional boolean mask (True = scoreable); for NumPy fields a NumPy array of the
+            map's or the fields' shape.
         wet_threshold: Rain rate (mm/h) from which a pixel is wet (for the dryness flags).
         min_wet_fraction: Minimum fraction of valid pixels that are wet in either field for
             the scores of a map to count.
@@ -478,10 +492,14 @@ def fss(
     Returns:
         Dataset with ``fss`` over ``(*map dims, threshold, window)``; ``fss_uniform`` (UFSS),
         ``base_rate`` (f_o) and ``skilful_scale`` (cells) over ``(*map dims, threshold)``;
-        ``n_valid``, ``wet_fraction``, ``both_dry``, ``too_dry`` over the map dims.
+        ``n_valid``, ``wet_fraction``, ``both_dry``, ``too_dry`` over the map dims. For
+        NumPy fields, a dict of the same names: NumPy arrays ``(map, threshold, window)``,
+        ``(map, threshold)`` and ``(map,)``, without the leading map axis for one 2-D map
+        (then NumPy scalars for the per-map values).
 
     Raises:
-        TypeError: Inputs are not DataArrays, or the mask is not boolean.
+        TypeError: Inputs are not both DataArrays or both NumPy arrays, or the mask is not
+            boolean.
         ValueError: Bad thresholds or windows, mismatched inputs, or negative rain rates.
 
     References:
@@ -492,15 +510,17 @@ def fss(
     win = check_windows(windows)
     if not 0.0 <= min_wet_fraction <= 1.0:
         raise ValueError(f"min_wet_fraction must be in [0, 1], got {min_wet_fraction}")
+    options = {
+        "thresholds": thr,
+        "windows": win,
+        "wet_threshold": wet_threshold,
+        "min_wet_fraction": min_wet_fraction,
+    }
+    if are_numpy_fields(forecast, obs):
+        fields = pair_arrays(forecast, obs, mask=mask)
+        return unstack_maps(apply_in_chunks(fss_arrays, *fields, **options), forecast.ndim == 2)
     pair = pair_fields(forecast, obs, mask=mask, reduce_dims=SPATIAL_DIMS)
-    arrays = pair.apply(
-        fss_arrays,
-        thresholds=thr,
-        windows=win,
-        wet_threshold=wet_threshold,
-        min_wet_fraction=min_wet_fraction,
-    )
-    return fss_dataset(arrays, pair, thr, win)
+    return fss_dataset(pair.apply(fss_arrays, **options), pair, thr, win)
 
 
 def fss_dataset(

@@ -36,10 +36,14 @@ __all__ = [
     "RAIN_RATE_UNITS",
     "SPATIAL_DIMS",
     "PairedFields",
+    "apply_in_chunks",
+    "are_numpy_fields",
     "assemble_dataset",
     "check_pair",
     "dimension_coordinate",
+    "pair_arrays",
     "pair_fields",
+    "unstack_maps",
 ]
 
 
@@ -97,18 +101,9 @@ class PairedFields:
         Returns:
             The results of all chunks, concatenated along the map axis.
         """
-        if self.n_maps <= size:  # one chunk: nothing to join
-            arrays = (self.forecast, self.obs, self.valid)
-            if flat:
-                arrays = tuple(a.reshape(a.shape[0], -1) for a in arrays)
-            return func(*arrays, **kwargs)
-        parts: list[dict[str, np.ndarray]] = []
-        for chunk in self.chunks(size):
-            arrays = (self.forecast[chunk], self.obs[chunk], self.valid[chunk])
-            if flat:
-                arrays = tuple(a.reshape(a.shape[0], -1) for a in arrays)
-            parts.append(func(*arrays, **kwargs))
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        return apply_in_chunks(
+            func, self.forecast, self.obs, self.valid, flat=flat, size=size, **kwargs
+        )
 
     def to_dataset(
         self,
@@ -161,6 +156,46 @@ class PairedFields:
                 fastpath=True,
             )
         return assemble_dataset(variables, coord_names, indexes, dataset_attrs, sizes=sizes)
+
+
+def apply_in_chunks(
+    func: Callable[..., dict[str, np.ndarray]],
+    forecast: np.ndarray,
+    obs: np.ndarray,
+    valid: np.ndarray,
+    *,
+    flat: bool = False,
+    size: int = MAPS_PER_CHUNK,
+    **kwargs: object,
+) -> dict[str, np.ndarray]:
+    """Run ``func(forecast, obs, valid, **kwargs)`` chunk by chunk and join the results.
+
+    Args:
+        func: Function of ``(n, ...)`` arrays returning arrays whose first axis is ``n``.
+        forecast: ``(n_maps, ...)`` forecast rain rates, 0 where invalid.
+        obs: Observed rain rates, same shape.
+        valid: Validity, same shape.
+        flat: Pass the samples of each map flattened to one axis.
+        size: Maps per chunk.
+        **kwargs: Options passed to ``func``.
+
+    Returns:
+        The results of all chunks, concatenated along the map axis.
+    """
+    n_maps = forecast.shape[0]
+    if n_maps <= size:  # one chunk: nothing to join
+        arrays = (forecast, obs, valid)
+        if flat:
+            arrays = tuple(a.reshape(n_maps, -1) for a in arrays)
+        return func(*arrays, **kwargs)
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, n_maps, size):
+        chunk = slice(start, start + size)
+        arrays = (forecast[chunk], obs[chunk], valid[chunk])
+        if flat:
+            arrays = tuple(a.reshape(a.shape[0], -1) for a in arrays)
+        parts.append(func(*arrays, **kwargs))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 _CONSTRUCT_DIRECT = getattr(xr.Dataset, "_construct_direct", None)
@@ -384,24 +419,8 @@ def pair_fields(
 
     f = np.asarray(forecast.values, dtype=np.float64).reshape(shape)
     o = np.asarray(obs.values, dtype=np.float64).reshape(shape)
-    valid = np.isfinite(f)
-    valid &= np.isfinite(o)
-    if mask is not None:
-        valid_full = valid.reshape(full_shape)
-        valid_full &= _broadcast_mask(mask, order, full_shape)
-    if valid.all():  # nothing to zero: read-only views of the inputs, no copy
-        f, o = f.view(), o.view()
-        f.flags.writeable = o.flags.writeable = False
-    else:
-        f = np.where(valid, f, 0.0)
-        o = np.where(valid, o, 0.0)
-    for name, arr in (("forecast", f), ("obs", o)):
-        if arr.size and arr.min() < 0.0:
-            n_neg = int(np.count_nonzero(arr < 0.0))
-            raise ValueError(
-                f"{name} has {n_neg} valid pixels with a negative rain rate "
-                f"(min {arr.min():.6g} {RAIN_RATE_UNITS}); rain rates must be >= 0"
-            )
+    mask_values = None if mask is None else _broadcast_mask(mask, order, full_shape)
+    f, o, valid = _valid_fields(f, o, mask_values, full_shape)
     on_maps = set(map_dims)
     map_coords = {
         name: var for name, var in forecast.coords.variables.items() if set(var.dims) <= on_maps
@@ -416,6 +435,132 @@ def pair_fields(
         map_indexes={name: idx for name, idx in forecast.xindexes.items() if name in map_coords},
         sample_dims=reduce_dims,
     )
+
+
+def _valid_fields(
+    forecast: np.ndarray,
+    obs: np.ndarray,
+    mask: np.ndarray | None,
+    shape: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The validity of each pixel, and both fields with their invalid pixels set to 0.
+
+    A pixel is valid where the mask is True and both fields are finite. Where every pixel is
+    valid the fields are returned as read-only views (no copy).
+
+    Args:
+        forecast: float64 forecast rain rates.
+        obs: float64 observed rain rates, same shape.
+        mask: Boolean mask broadcastable to ``shape``, or None.
+        shape: The fields' shape as the mask sees it (the same cells, before maps were
+            stacked).
+
+    Returns:
+        ``forecast``, ``obs`` (0.0 where not valid) and ``valid``.
+
+    Raises:
+        ValueError: A valid pixel holds a negative rain rate, naming the field.
+    """
+    valid = np.isfinite(forecast)
+    valid &= np.isfinite(obs)
+    if mask is not None:
+        valid_full = valid.reshape(shape)
+        valid_full &= mask
+    if valid.all():  # nothing to zero: read-only views of the inputs, no copy
+        forecast, obs = forecast.view(), obs.view()
+        forecast.flags.writeable = obs.flags.writeable = False
+    else:
+        forecast = np.where(valid, forecast, 0.0)
+        obs = np.where(valid, obs, 0.0)
+    for name, arr in (("forecast", forecast), ("obs", obs)):
+        if arr.size and arr.min() < 0.0:
+            n_neg = int(np.count_nonzero(arr < 0.0))
+            raise ValueError(
+                f"{name} has {n_neg} valid pixels with a negative rain rate "
+                f"(min {arr.min():.6g} {RAIN_RATE_UNITS}); rain rates must be >= 0"
+            )
+    return forecast, obs, valid
+
+
+def are_numpy_fields(forecast: object, obs: object) -> bool:
+    """True for two NumPy arrays, False for two DataArrays; TypeError for anything else.
+
+    Args:
+        forecast: The forecast given to a score function.
+        obs: The observation given with it.
+
+    Returns:
+        Whether the fields are plain NumPy arrays.
+
+    Raises:
+        TypeError: The two are not both DataArrays or both NumPy arrays.
+    """
+    if isinstance(forecast, xr.DataArray) and isinstance(obs, xr.DataArray):
+        return False
+    if type(forecast) is np.ndarray and type(obs) is np.ndarray:
+        return True
+    raise TypeError(
+        "forecast and obs must be both DataArrays or both numpy arrays, got "
+        f"{type(forecast).__name__} and {type(obs).__name__}"
+    )
+
+
+def pair_arrays(
+    forecast: np.ndarray, obs: np.ndarray, *, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check plain NumPy fields, one map ``(lat, lon)`` or maps ``(map, lat, lon)``.
+
+    The NumPy counterpart of :func:`pair_fields`: the same validity and the same checks of
+    the values, without labels (the axes are taken in that order, like pysteps).
+
+    Args:
+        forecast: Forecast rain rates (mm/h), 2-D or 3-D; NaN = missing.
+        obs: Observed rain rates (mm/h), the same shape; NaN = missing.
+        mask: Optional boolean mask (True = scoreable), of the map's shape ``(lat, lon)`` or
+            of the fields' shape.
+
+    Returns:
+        ``forecast``, ``obs`` (float64, 0.0 where not valid) and ``valid``, each
+        ``(n_maps, lat, lon)`` (one map for 2-D fields).
+
+    Raises:
+        TypeError: The mask is not a boolean NumPy array.
+        ValueError: Shapes do not match, or a valid pixel holds a negative rain rate.
+    """
+    if forecast.ndim not in (2, 3):
+        raise ValueError(
+            f"forecast must be 2-D (lat, lon) or 3-D (map, lat, lon), got shape {forecast.shape}"
+        )
+    if obs.shape != forecast.shape:
+        raise ValueError(f"obs has shape {obs.shape} but forecast has {forecast.shape}")
+    if mask is not None:
+        if type(mask) is not np.ndarray or mask.dtype != bool:
+            raise TypeError(
+                "mask must be boolean (True = scoreable), got "
+                f"{getattr(mask, 'dtype', type(mask).__name__)}"
+            )
+        if mask.shape not in (forecast.shape, forecast.shape[-2:]):
+            raise ValueError(
+                f"mask of shape {mask.shape} fits neither the fields {forecast.shape} nor a "
+                f"map {forecast.shape[-2:]}"
+            )
+    shape = forecast.shape if forecast.ndim == 3 else (1, *forecast.shape)
+    f = np.asarray(forecast, dtype=np.float64).reshape(shape)
+    o = np.asarray(obs, dtype=np.float64).reshape(shape)
+    return _valid_fields(f, o, mask, shape)
+
+
+def unstack_maps(results: dict[str, np.ndarray], one_map: bool) -> dict[str, np.ndarray]:
+    """Per-map results of NumPy fields as returned: without the map axis for one 2-D map.
+
+    Args:
+        results: Arrays whose first axis runs over the maps.
+        one_map: The fields were one 2-D map.
+
+    Returns:
+        ``results`` itself, or the first map of each (NumPy scalars for per-map values).
+    """
+    return {name: values[0] for name, values in results.items()} if one_map else results
 
 
 def _broadcast_mask(
