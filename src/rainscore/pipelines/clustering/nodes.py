@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
+from torch import nn
 
 from rainscore.models import ModelArtefact, evaluation_table, make_loader, regression_metrics
 from rainscore.models.autoencoder import (
@@ -95,7 +96,7 @@ def _finish(
     maps: pd.DataFrame,
     z: np.ndarray,
     autoencoder_model: ModelArtefact,
-    encoder_state: Any,
+    autoencoder: nn.Module,
     map_scores: pd.DataFrame,
     config: ClusteringSection,
     score: str,
@@ -138,7 +139,7 @@ def _finish(
     )
     artefact = cluster_artefact(
         cluster,
-        encoder=encoder_state,
+        encoder=autoencoder,
         metadata=_json_safe(
             {
                 "autoencoder": {
