@@ -44,7 +44,7 @@ import xarray as xr
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
 
-from rainscore.atomic import remove_stale_temporaries, temporary_path
+from rainscore.atomic import remove_stale_temporaries, replace_folder, temporary_path
 from rainscore.datasets.netcdf import write_netcdf_atomic
 from rainscore.stores import (
     TIME,
@@ -183,7 +183,7 @@ class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.Data
         tmp = temporary_path(path)
         try:
             write(tmp, layout=self._layout, previous=previous)
-            _replace_folder(tmp, path)
+            replace_folder(tmp, path)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             if self._version is not None:
@@ -259,17 +259,6 @@ def _marked(da: xr.DataArray) -> xr.Dataset:
     ds = da.to_dataset()
     ds.attrs = {**da.attrs, _DATAARRAY_ATTR: str(da.name)}
     return ds
-
-
-def _replace_folder(tmp: Path, path: Path) -> None:
-    """Rename the folder ``tmp`` to ``path``; an existing ``path`` is replaced (unversioned)."""
-    if not path.exists():
-        os.rename(tmp, path)
-        return
-    old = path.with_name(f"{temporary_path(path).name}.old")
-    os.rename(path, old)
-    os.rename(tmp, path)
-    shutil.rmtree(old)
 
 
 def _megabytes(nbytes: int) -> str:
