@@ -22,13 +22,17 @@ peak < 4 GB, each printed PASS or FAIL.
 Usage::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_memory.py [--days 5 20] [--dir DIR]
-        [--keep] [--worlds DIR] [--pipelines ...] [--smoke]
+        [--keep] [--worlds DIR] [--pipelines ...] [--pairs] [--smoke]
 
 ``--worlds DIR`` writes the worlds there once and reuses them (hard links) in later runs.
 ``--pipelines`` measures some of them only (each needs the previous ones' outputs: a
-subset must start with ingestion). ``--smoke`` runs 0.25 and 0.5 days on a 10 × 15-cell
-box with the sequential executor (``--smoke --pipelines ingestion``, the test suite's, takes
-under a minute): it checks that the benchmark runs, not the goals.
+subset must start with ingestion). ``--pairs`` measures the scoring alone, on synthetic
+colocated pairs written straight to the project's store (``rainscore.testing.fake_pairs``,
+a day at a time): long periods in minutes instead of the hours of writing a world,
+ingesting and colocating it. ``--smoke`` runs 0.25 and 0.5 days on a 10 × 15-cell box with
+the sequential executor (``--smoke --pipelines ingestion`` and ``--smoke --pairs``, the
+test suite's, take a minute or two each): it checks that the benchmark runs, not the
+goals.
 """
 
 from __future__ import annotations
@@ -44,14 +48,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import pandas as pd
 import psutil
+import xarray as xr
 import yaml
+from kedro.io.core import Version
 
+from rainscore.datasets import XarrayZarrDataset
 from rainscore.grids import Box
 from rainscore.synthetic import SyntheticWorld, WorldConfig
+from rainscore.testing import fake_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINES = ("ingestion", "colocation", "scoring")
@@ -61,6 +71,8 @@ TWO_YEAR_GOAL_GB = 4.0
 SAMPLE_S = 0.02
 SMOKE_BOX = {"lat_min": 45.0, "lat_max": 46.0, "lon_min": 1.0, "lon_max": 2.5}
 RAW = Path("data") / "01_raw" / "demo"
+PAIRS = Path("data") / "03_primary" / "colocated_pairs.zarr"
+START = "2024-06-10T00:00"
 
 
 class Peak(NamedTuple):
@@ -122,12 +134,15 @@ def make_project(
     seed: int,
     params: dict | None = None,
     worlds: Path | None = None,
+    pairs: bool = False,
 ) -> Path:
     """A copy of the project at ``root`` with a synthetic world of ``days`` in its raw folder
     (``params`` override the base parameters, besides the box).
 
     With ``worlds``, the world is written once to ``worlds/days_<days>`` and hard-linked
     into the project (the pipelines never write raw files); a world found there is reused.
+    With ``pairs``, no world: the project's ``colocated_pairs`` store holds
+    :func:`write_pairs`'s synthetic pairs instead (for the scoring alone).
 
     Raises:
         ValueError: The world found in ``worlds`` has another configuration.
@@ -138,9 +153,12 @@ def make_project(
     (root / "src").mkdir()  # kedro wants it; the package comes from PYTHONPATH (kedro_env)
     local = {"box": box, **(params or {})}
     (root / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(local))
+    if pairs:
+        write_pairs(root / PAIRS, days, Box.from_dict(box), seed)
+        return root
     config = WorldConfig.from_dict(
         {
-            "start": "2024-06-10T00:00",
+            "start": START,
             "days": days,
             "seed": seed,
             "box": Box.from_dict(box),
@@ -158,6 +176,24 @@ def make_project(
         raise ValueError(f"--worlds: {cached} holds a world of another configuration")
     shutil.copytree(cached, root / RAW, copy_function=os.link)
     return root
+
+
+def write_pairs(path: Path, days: float, box: Box, seed: int) -> None:
+    """A version of the ``colocated_pairs`` store at ``path``: ``days`` of synthetic pairs
+    (:func:`rainscore.testing.fake_pairs`, a day of maps at a time, one seed per day)."""
+    n_maps = round(days * 48)
+    start = pd.Timestamp(START)
+
+    def blocks() -> Iterator[xr.Dataset]:
+        for i in range(0, n_maps, 48):
+            yield fake_pairs(
+                min(48, n_maps - i),
+                seed=seed + i,
+                box=box,
+                start=start + pd.Timedelta(minutes=30 * i),
+            )
+
+    XarrayZarrDataset(filepath=str(path), version=Version(None, None)).save(blocks())
 
 
 def folder_bytes(path: Path, exclude: Path | None = None) -> int:
@@ -213,6 +249,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--smoke", action="store_true", help="0.25 and 0.5 days, tiny box, sequential"
     )
+    parser.add_argument(
+        "--pairs",
+        action="store_true",
+        help="the scoring alone, on synthetic colocated pairs instead of a world",
+    )
     args = parser.parse_args(argv)
     demo = yaml.safe_load((ROOT / "conf" / "base" / "parameters_demo.yml").read_text())["demo"]
     box = yaml.safe_load((ROOT / "conf" / "base" / "parameters.yml").read_text())["box"]
@@ -223,6 +264,8 @@ def main(argv: list[str] | None = None) -> dict:
         days, box, margin = [0.25, 0.5], SMOKE_BOX, 10.0
         params = {"execution": {"executor": "sequential", "progress": False}}
     pipelines = [name for name in PIPELINES if name in args.pipelines]
+    if args.pairs:
+        pipelines = ["scoring"]
     if days[0] == days[1]:
         parser.error(f"--days needs two different lengths, got {days}")
     load = os.getloadavg()
@@ -231,7 +274,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"{psutil.virtual_memory().total / 2**30:.0f} GiB; load average "
         f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; python {platform.python_version()}"
     )
-    print(f"box {box}; worlds of {days[0]:g} and {days[1]:g} days; code from {ROOT / 'src'}")
+    what = "synthetic pairs" if args.pairs else "worlds"
+    print(f"box {box}; {what} of {days[0]:g} and {days[1]:g} days; code from {ROOT / 'src'}")
     base = Path(tempfile.mkdtemp(prefix="bench_memory_", dir=args.dir))
     env = kedro_env()
     peaks: dict[float, dict[str, Peak]] = {}
@@ -240,9 +284,9 @@ def main(argv: list[str] | None = None) -> dict:
         for d in days:
             t0 = time.perf_counter()
             project = make_project(
-                base / f"days_{d:g}", d, box, margin, args.seed, params, args.worlds
+                base / f"days_{d:g}", d, box, margin, args.seed, params, args.worlds, args.pairs
             )
-            print(f"world of {d:g} days written in {time.perf_counter() - t0:.0f} s")
+            print(f"{what} of {d:g} days written in {time.perf_counter() - t0:.0f} s")
             peaks[d] = {}
             for name in pipelines:
                 log = project / f"{name}.log"
