@@ -48,19 +48,36 @@ from rainscore.scores import (  # noqa: E402
 )
 from rainscore.synthetic.map_pairs import rain_map_pairs  # noqa: E402
 
+LABELLED = "labelled: checks the coordinates and builds a Dataset, which pysteps does not"
+"""Why a DataArray call of a function that also takes NumPy fields does more than pysteps."""
+
+TABLE = "a table: every dryness flag and count per map, labelled by time, beside the scores"
+"""Why ``score_maps`` does more than pysteps (which returns the scores alone)."""
+
 
 class Case(NamedTuple):
-    """One public call on one configuration, and pysteps doing the same work map by map."""
+    """One public call on one configuration, and pysteps doing the same work map by map.
+
+    ``extra`` is empty where both sides do the same work (the issue's goal applies), else
+    what our call does on top (the row is printed, and left out of the verdict).
+    """
 
     call: str
     config: str
+    fields: str
     n_maps: int
     ours: Callable[[], object]
     theirs: Callable[[], object]
+    extra: str = ""
 
 
 def cases(fc: np.ndarray, obs: np.ndarray, sizes: tuple[int, ...]) -> list[Case]:
-    """Every public call on small configurations, on the first ``n`` maps for each size."""
+    """Every public call on small configurations, on the first ``n`` maps for each size.
+
+    ``fss``, ``categorical_scores`` and ``ContingencyAccumulator`` are timed twice: on NumPy
+    fields (one 2-D map or a 3-D stack, as pysteps takes them: the same work) and on
+    DataArrays (labelled results: more work). The other calls take DataArrays only.
+    """
     ref = pysteps_calls()
     small = {"thresholds": (1.0,), "windows": (5,)}
     default = ScoreConfig()
@@ -68,6 +85,8 @@ def cases(fc: np.ndarray, obs: np.ndarray, sizes: tuple[int, ...]) -> list[Case]
     for n in sizes:
         f, o = fc[:n], obs[:n]
         forecast, observed = as_maps(f), as_maps(o)
+        plain = (f[0], o[0]) if n == 1 else (f, o)
+        fc_obs = (forecast, observed)
 
         def each(func: Callable[..., object], f=f, o=o, **options: object) -> Callable[[], None]:
             def run() -> None:
@@ -80,86 +99,89 @@ def cases(fc: np.ndarray, obs: np.ndarray, sizes: tuple[int, ...]) -> list[Case]
             config = ScoreConfig(families=(name,), **options)  # built once, outside the timing
             return lambda: score_maps(*a, config=config)
 
-        fc_obs = (forecast, observed)
+        def both(
+            call: str,
+            config: str,
+            ours: Callable,
+            theirs: Callable,
+            n=n,
+            plain=plain,
+            fc_obs=fc_obs,
+        ) -> list[Case]:
+            """The call on NumPy fields (same work) and on DataArrays (labelled)."""
+            return [
+                Case(call, config, "numpy", n, lambda: ours(*plain), theirs),
+                Case(call, config, "xarray", n, lambda: ours(*fc_obs), theirs, LABELLED),
+            ]
+
+        def accumulate(a: object, b: object) -> object:
+            table = ContingencyAccumulator((1.0,)).accumulate(a, b)
+            return table.compute_arrays() if isinstance(a, np.ndarray) else table.compute()
+
+        fss_one = each(ref["fss"], thresholds=(1.0,), windows=(5,))
         out += [
-            Case(
-                "fss",
-                "t=1.0, w=5",
-                n,
-                lambda a=fc_obs: fss(*a, **small),
-                each(ref["fss"], thresholds=(1.0,), windows=(5,)),
-            ),
-            Case(
+            *both("fss", "t=1.0, w=5", lambda a, b: fss(a, b, **small), fss_one),
+            *both(
                 "fss",
                 "t=1.0, w=1,3,5,9,15",
-                n,
-                lambda a=fc_obs: fss(*a, thresholds=(1.0,)),
+                lambda a, b: fss(a, b, thresholds=(1.0,)),
                 each(ref["fss"], thresholds=(1.0,), windows=default.windows),
             ),
-            Case(
+            *both(
                 "fss",
                 "defaults (5 t x 5 w)",
-                n,
-                lambda a=fc_obs: fss(*a),
+                fss,
                 each(ref["fss"], thresholds=default.thresholds, windows=default.windows),
             ),
-            Case(
+            *both(
                 "categorical_scores",
                 "t=1.0",
-                n,
-                lambda a=fc_obs: categorical_scores(*a, thresholds=(1.0,)),
+                lambda a, b: categorical_scores(a, b, thresholds=(1.0,)),
                 each(ref["categorical"], thresholds=(1.0,)),
             ),
-            Case(
+            *both(
                 "categorical_scores",
                 "defaults (5 t)",
-                n,
-                lambda a=fc_obs: categorical_scores(*a),
+                categorical_scores,
                 each(ref["categorical"], thresholds=default.thresholds),
             ),
             Case(
                 "continuous_scores",
                 "defaults",
+                "xarray",
                 n,
                 lambda a=fc_obs: continuous_scores(*a),
                 each(ref["continuous"]),
             ),
-            Case("sal", "defaults", n, lambda a=fc_obs: sal(*a), each(ref["sal"])),
-            Case(
+            Case("sal", "defaults", "xarray", n, lambda a=fc_obs: sal(*a), each(ref["sal"])),
+            *both(
                 "ContingencyAccumulator",
                 "t=1.0, accumulate + compute",
-                n,
-                lambda a=fc_obs: ContingencyAccumulator((1.0,)).accumulate(*a).compute(),
+                accumulate,
                 lambda f=f, o=o: ref["accumulate"](f, o, (1.0,)),
             ),
             Case(
-                "score_maps",
-                "fss t=1.0, w=5",
-                n,
-                table("fss", **small),
-                each(ref["fss"], thresholds=(1.0,), windows=(5,)),
+                "score_maps", "fss t=1.0, w=5", "xarray", n, table("fss", **small), fss_one, TABLE
             ),
             Case(
                 "score_maps",
                 "categorical t=1.0",
+                "xarray",
                 n,
                 table("categorical", thresholds=(1.0,)),
                 each(ref["categorical"], thresholds=(1.0,)),
+                TABLE,
             ),
             Case(
                 "score_maps",
                 "continuous",
+                "xarray",
                 n,
                 table("continuous"),
                 each(ref["continuous"]),
+                TABLE,
             ),
-            Case(
-                "score_maps",
-                "sal",
-                n,
-                table("sal"),
-                each(ref["sal"]),
-            ),
+            Case("score_maps", "sal", "xarray", n, table("sal"), each(ref["sal"]), TABLE),
         ]
     return out
 
@@ -227,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(report(results, sizes))
     print(f"\nload average (1, 5, 15 min) after: {load_average()}")
-    slower = [case for case, ours, theirs in results if ours > theirs]
+    slower = [case for case, ours, theirs in results if ours > theirs and not case.extra]
     return 1 if args.check and slower else 0
 
 
@@ -235,35 +257,55 @@ def report(results: list[tuple[Case, float, float]], sizes: tuple[int, ...]) -> 
     """The timings, the ratios per call and size, and the verdict against the goal.
 
     The goal (issue 11): no public call slower than pysteps on the same work, on one map
-    and on a batch, i.e. every ratio ``rainscore / pysteps <= 1``.
+    and on a batch, i.e. every ratio ``rainscore / pysteps <= 1`` among the rows where both
+    sides do the same work. The rows where our call does more (``Case.extra``) are printed
+    with the rest, marked ``*``, and listed under the verdict with what they do on top.
     """
     lines = [
-        f"{'call':<24}{'configuration':<30}{'maps':>5}{'rainscore ms':>14}"
+        f"{'call':<24}{'configuration':<30}{'fields':<8}{'maps':>5}{'rainscore ms':>14}"
         f"{'pysteps ms':>12}{'ratio':>8}"
     ]
-    ratios: dict[tuple[str, str], dict[int, float]] = {}
+    ratios: dict[tuple[str, str, str], dict[int, float]] = {}
     for case, ours, theirs in results:
         ratio = ours / theirs
-        ratios.setdefault((case.call, case.config), {})[case.n_maps] = ratio
+        ratios.setdefault((case.call, case.config, case.fields), {})[case.n_maps] = ratio
         flag = "  SLOWER" if ratio > 1.0 else ""
+        fields = case.fields + ("*" if case.extra else "")
         lines.append(
-            f"{case.call:<24}{case.config:<30}{case.n_maps:>5}{1e3 * ours:>14.3f}"
+            f"{case.call:<24}{case.config:<30}{fields:<8}{case.n_maps:>5}{1e3 * ours:>14.3f}"
             f"{1e3 * theirs:>12.3f}{ratio:>8.2f}{flag}"
         )
-    lines += ["", "ratio rainscore / pysteps by call and number of maps (<= 1: not slower)"]
-    lines.append(f"  {'call, configuration':<54}" + "".join(f"{n:>8}" for n in sizes))
-    for (call, config), by_size in ratios.items():
+    lines += [
+        "* more work than pysteps (listed below the verdict)",
+        "",
+        "ratio rainscore / pysteps by call and number of maps (<= 1: not slower)",
+        f"  {'call, configuration, fields':<62}" + "".join(f"{n:>8}" for n in sizes),
+    ]
+    for (call, config, fields), by_size in ratios.items():
         cells = "".join(f"{by_size[n]:>8.2f}" if n in by_size else f"{'-':>8}" for n in sizes)
-        lines.append(f"  {call + ', ' + config:<54}{cells}")
-    slower = [(case, ours / theirs) for case, ours, theirs in results if ours > theirs]
-    goal = "no public score call slower than pysteps (every ratio <= 1)"
+        lines.append(f"  {call + ', ' + config + ', ' + fields:<62}{cells}")
+    same = [(case, ours / theirs) for case, ours, theirs in results if not case.extra]
+    slower = [ratio for _, ratio in same if ratio > 1.0]
+    goal = "no public score call slower than pysteps on the same work (every ratio <= 1)"
     if slower:
-        worst = max(ratio for _, ratio in slower)
         lines.append(
-            f"\nFAIL: {goal}: {len(slower)} of {len(results)} calls slower, worst {worst:.2f}"
+            f"\nFAIL: {goal}: {len(slower)} of {len(same)} calls slower, worst {max(slower):.2f}"
         )
     else:
-        lines.append(f"\nPASS: {goal}: all {len(results)} calls")
+        lines.append(f"\nPASS: {goal}: all {len(same)} calls")
+    extra = [(case, ours / theirs) for case, ours, theirs in results if case.extra]
+    if extra:
+        n_slower = sum(ratio > 1.0 for _, ratio in extra)
+        lines.append(
+            f"not in the verdict, more work than pysteps: {len(extra)} calls, {n_slower} slower"
+        )
+        for reason in dict.fromkeys(case.extra for case, _ in extra):
+            rows = [
+                f"{case.call} {case.config} ({case.n_maps}) {ratio:.2f}"
+                for case, ratio in extra
+                if case.extra == reason and ratio > 1.0
+            ]
+            lines.append(f"  {reason}; slower: " + ("; ".join(rows) or "none"))
     return "\n".join(lines)
 
 

@@ -25,6 +25,8 @@ References:
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,10 +82,11 @@ def check_thresholds(thresholds: Sequence[float], name: str = "thresholds") -> n
         ValueError: Empty, not finite, or not strictly increasing.
     """
     values = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
-    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+    listed = values.tolist()  # a few numbers: Python compares them faster than numpy
+    if values.ndim != 1 or not listed or not all(map(math.isfinite, listed)):
         raise ValueError(f"{name} must be a non-empty 1-D list of finite numbers, got {thresholds}")
-    if (values[1:] <= values[:-1]).any():
-        raise ValueError(f"{name} must be strictly increasing, got {list(values)}")
+    if any(a >= b for a, b in itertools.pairwise(listed)):
+        raise ValueError(f"{name} must be strictly increasing, got {listed}")
     return values
 
 
@@ -122,9 +125,7 @@ def _score_stack(
     hits: np.ndarray, misses: np.ndarray, false_alarms: np.ndarray, correct_negatives: np.ndarray
 ) -> np.ndarray:
     """The six scores of :data:`CATEGORICAL_SCORES`, in order, stacked along a first axis."""
-    h, m, f, r = (
-        np.asarray(x, dtype=np.float64) for x in (hits, misses, false_alarms, correct_negatives)
-    )
+    h, m, f, r = np.array([hits, misses, false_alarms, correct_negatives], dtype=np.float64)
     h_m, h_f = h + m, h + f
     h_m_f = h_m + f
     hits_random = _ratio(h_m * h_f, h_m_f + r)
@@ -159,8 +160,9 @@ def scores_from_counts(
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator``, NaN where the denominator is 0 (never inf, never 0)."""
-    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    """``numerator / denominator`` (of one shape), NaN where the denominator is 0 (never inf,
+    never 0)."""
+    out = np.full(denominator.shape, np.nan)
     return np.divide(numerator, denominator, out=out, where=denominator != 0)
 
 
@@ -196,7 +198,9 @@ def categorical_arrays(
             forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
         )
     scores = _score_stack(*(counts[c] for c in CONTINGENCY_COUNTS))
-    scores[:, ~dry.scored] = np.nan
+    scored = dry.scored
+    if not scored.all():
+        scores[:, ~scored] = np.nan
     out: dict[str, np.ndarray] = dict(counts)
     out.update(zip(CATEGORICAL_SCORES, scores, strict=True))
     out.update(

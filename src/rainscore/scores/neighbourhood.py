@@ -32,6 +32,7 @@ References:
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -67,10 +68,11 @@ def check_windows(windows: Sequence[int]) -> np.ndarray:
     values = np.atleast_1d(np.asarray(windows))
     if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iu":
         raise ValueError(f"windows must be a non-empty 1-D list of integers, got {windows}")
-    if (values < 1).any() or not (values % 2).all():
-        raise ValueError(f"windows must be positive odd numbers of cells, got {list(values)}")
-    if (values[1:] <= values[:-1]).any():
-        raise ValueError(f"windows must be strictly increasing, got {list(values)}")
+    listed = values.tolist()  # a few numbers: Python compares them faster than numpy
+    if any(w < 1 or w % 2 == 0 for w in listed):
+        raise ValueError(f"windows must be positive odd numbers of cells, got {listed}")
+    if any(a >= b for a, b in itertools.pairwise(listed)):
+        raise ValueError(f"windows must be strictly increasing, got {listed}")
     return values.astype(np.int64)
 
 
@@ -180,23 +182,19 @@ def _sliding_sums(values: np.ndarray, length: int, axis: int) -> np.ndarray:
     most, whatever the length.
     """
 
-    def take(array: np.ndarray, start: int, size: int) -> np.ndarray:
-        index = [slice(None)] * array.ndim
-        index[axis] = slice(start, start + size)
-        return array[tuple(index)]
-
+    lead = (slice(None),) * axis  # index of the axes before ``axis``
     size = values.shape[axis] - length + 1
     total: np.ndarray | None = None
     power, span, offset = values, 1, 0
     while True:
         if length & span:
-            part = take(power, offset, size)
+            part = power[(*lead, slice(offset, offset + size))]
             total = part if total is None else total + part
             offset += span
         if 2 * span > length:
             return total
         shorter = power.shape[axis] - span
-        power = take(power, 0, shorter) + take(power, span, shorter)
+        power = power[(*lead, slice(0, shorter))] + power[(*lead, slice(span, span + shorter))]
         span *= 2
 
 
@@ -327,22 +325,25 @@ def fss_arrays(
         stack[2 * n_thr] = valid
     events = stack[: 2 * n_thr].reshape(2, n_thr, n, -1)
     n_events = pixel_counts(events).transpose(0, 2, 1)  # (2, n, K)
-    hits = pixel_counts(events[0] & events[1]).T
 
     # Sums over the valid pixels of P_f P_o and of P_f^2 + P_o^2, for the scored maps only
     # (the others keep NaN). Window 1: fractions are the 0/1 events themselves.
-    sum_fo = np.full((n, n_thr, windows.size), np.nan)
-    sum_squares = np.full((n, n_thr, windows.size), np.nan)
-    first = int(windows[0] == 1)
-    scored = np.flatnonzero(dry.scored)
-    every_map = scored.size == n  # then slices, not copies
-    if first:
-        maps = slice(None) if every_map else scored
-        sum_fo[maps, :, 0] = hits[maps]
-        sum_squares[maps, :, 0] = n_events[0, maps] + n_events[1, maps]
-    if first < windows.size:
-        maps_per_block = max(1, _FIELDS_PER_BLOCK // stack.shape[0])
-        for i in range(0, scored.size, maps_per_block):
+    first = 1 if windows[0] == 1 else 0
+    scored = dry.scored
+    maps_per_block = max(1, _FIELDS_PER_BLOCK // stack.shape[0])
+    if not first and n <= maps_per_block and scored.all():
+        # Every map scored in one block (one map, say): the block's sums are the sums.
+        sum_fo, sum_squares = _neighbourhood_sums(stack, windows, n_thr, all_valid=all_valid)
+    else:
+        sum_fo = np.full((n, n_thr, windows.size), np.nan)
+        sum_squares = np.full((n, n_thr, windows.size), np.nan)
+        scored = np.flatnonzero(scored)
+        every_map = scored.size == n  # then slices, not copies
+        if first:
+            maps = slice(None) if every_map else scored
+            sum_fo[maps, :, 0] = pixel_counts(events[0] & events[1]).T[maps]
+            sum_squares[maps, :, 0] = n_events[0, maps] + n_events[1, maps]
+        for i in range(0, scored.size if first < windows.size else 0, maps_per_block):
             block = slice(i, i + maps_per_block) if every_map else scored[i : i + maps_per_block]
             fo, squares = _neighbourhood_sums(
                 stack[:, block], windows[first:], n_thr, all_valid=all_valid
@@ -430,7 +431,8 @@ def _neighbourhood_sums(
         invalid = 1.0 - valid
     # The fractions are made and summed a few maps at a time, so that they stay in cache.
     group = max(1, _FRACTION_BYTES // ((n_events + 3) * ny * width * 8))
-    inverse = np.empty((min(group, m), ny * width))
+    if not all_valid:
+        inverse = np.empty((min(group, m), ny * width))
     fractions = np.empty((n_events, min(group, m), ny * width))
     sum_fo = np.empty((m, n_thr, windows.size))
     sum_squares = np.empty((m, n_thr, windows.size))
