@@ -32,4 +32,5 @@ def test_default_is_connected_from_raw_files_and_caches() -> None:
         "demo_truth_optional",
         "area_weights",
         "unet_study",  # the Optuna study's journal folder: a rerun adds trials
+        "autoencoder_study",  # the same for the autoencoder
     }
