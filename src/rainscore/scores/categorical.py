@@ -91,7 +91,12 @@ def check_thresholds(thresholds: Sequence[float], name: str = "thresholds") -> n
 
 
 def contingency_arrays(
-    forecast: np.ndarray, obs: np.ndarray, valid: np.ndarray, *, thresholds: np.ndarray
+    forecast: np.ndarray,
+    obs: np.ndarray,
+    valid: np.ndarray,
+    *,
+    thresholds: np.ndarray,
+    n_valid: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Contingency counts of ``(n_maps, n_pixels)`` arrays at each threshold.
 
@@ -100,19 +105,23 @@ def contingency_arrays(
         obs: Observed rain rates, 0 where invalid.
         valid: Validity of each pixel.
         thresholds: Event thresholds (mm/h); events are ``>= threshold``.
+        n_valid: The valid pixels of each map, if known.
 
     Returns:
         ``hits``, ``misses``, ``false_alarms``, ``correct_negatives``: int64 ``(n_maps, K)``.
     """
-    events = np.empty((2, thresholds.size, *forecast.shape), dtype=bool)
+    # Forecast events, observed events and hits at each threshold, counted in one pass.
+    events = np.empty((3, thresholds.size, *forecast.shape), dtype=bool)
     for k, threshold in enumerate(thresholds):
         np.greater_equal(forecast, threshold, out=events[0, k])
         np.greater_equal(obs, threshold, out=events[1, k])
         if threshold <= 0:  # invalid pixels hold 0: only then can they be events
-            events[:, k] &= valid
-    n_forecast, n_obs = pixel_counts(events).transpose(0, 2, 1)
-    hits = pixel_counts(events[0] & events[1]).T
-    n_valid = pixel_counts(valid)[:, None]
+            events[:2, k] &= valid
+    np.logical_and(events[0], events[1], out=events[2])
+    n_forecast, n_obs, hits = pixel_counts(events).transpose(0, 2, 1)
+    if n_valid is None:
+        n_valid = pixel_counts(valid)
+    n_valid = n_valid[:, None]
     return {
         "hits": hits,
         "misses": n_obs - hits,
@@ -192,11 +201,11 @@ def categorical_arrays(
         Counts and scores ``(n_maps, K)``; ``n_valid``, ``wet_fraction``, ``both_dry``,
         ``too_dry`` ``(n_maps,)``.
     """
-    counts = contingency_arrays(forecast, obs, valid, thresholds=thresholds)
     if dry is None:
         dry = dryness(
             forecast, obs, valid, wet_threshold=wet_threshold, min_wet_fraction=min_wet_fraction
         )
+    counts = contingency_arrays(forecast, obs, valid, thresholds=thresholds, n_valid=dry.n_valid)
     scores = _score_stack(*(counts[c] for c in CONTINGENCY_COUNTS))
     scored = dry.scored
     if not scored.all():

@@ -206,10 +206,15 @@ def _box_counts(stack: np.ndarray, half: int, width: int, dtype: np.dtype) -> np
     :func:`_window_counts` (data column ``x`` in column ``x`` of ``width``, the columns
     past ``nx`` to be ignored) and are the same integers.
 
+    The sums along the rows run over the rows laid end to end (one long axis, whose whole
+    contiguous slices numpy adds fastest, instead of ``ny`` short rows): a sum that runs
+    past the end of a row into the next lands in a column from ``width - 2 half`` on, past
+    ``nx``: ignored.
+
     Args:
         stack: ``(n_fields, m, ny, nx)`` booleans.
         half: Half the window size.
-        width: Columns of the result, at least ``nx + 1``.
+        width: Columns of the result, at least ``nx + 2 half + 1``.
         dtype: Unsigned integers that hold a window count (:func:`_count_dtype`).
 
     Returns:
@@ -217,9 +222,12 @@ def _box_counts(stack: np.ndarray, half: int, width: int, dtype: np.dtype) -> np
     """
     n_fields, m, ny, nx = stack.shape
     length = 2 * half + 1
-    padded = np.zeros((n_fields, m, ny + 2 * half, width + 2 * half), dtype=dtype)
+    padded = np.zeros((n_fields, m, ny + 2 * half, width), dtype=dtype)
     padded[:, :, half : half + ny, half : half + nx] = stack
-    return _sliding_sums(_sliding_sums(padded, length, axis=2), length, axis=3)
+    columns = _sliding_sums(padded, length, axis=2)
+    rows = np.zeros(columns.size + length - 1, dtype=dtype)  # the last row runs into zeros
+    rows[: columns.size] = columns.reshape(-1)
+    return _sliding_sums(rows, length, axis=0).reshape(n_fields, m, ny, width)
 
 
 def neighbourhood_fractions(
