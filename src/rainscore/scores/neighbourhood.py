@@ -364,9 +364,10 @@ def fss_arrays(
     score = np.full_like(sum_fo, np.nan)
     np.divide(2.0 * sum_fo, sum_squares, out=score, where=sum_squares > 0)
     uniform = 0.5 + base_rate / 2.0
-    skilful = score >= uniform[:, :, None]
-    first_skilful = np.argmax(skilful, axis=2)
-    skilful_scale = np.where(skilful.any(axis=2), windows[first_skilful].astype(np.float64), np.nan)
+    # The smallest window whose FSS reaches UFSS: windows where skilful, NaN elsewhere, and
+    # the least of them (fmin skips NaN; NaN where none is skilful).
+    skilful_windows = np.where(score >= uniform[:, :, None], windows.astype(np.float64), np.nan)
+    skilful_scale = np.fmin.reduce(skilful_windows, axis=2)
     return {
         "fss": score,
         "fss_uniform": uniform,
