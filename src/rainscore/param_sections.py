@@ -39,6 +39,7 @@ from rainscore.models.autoencoder import TUNABLE as AUTOENCODER_TUNABLE
 from rainscore.models.autoencoder import AutoencoderConfig, AutoencoderRecipe
 from rainscore.models.clustering import DECConfig, DESOMConfig, KMeansConfig
 from rainscore.models.experiment import TUNABLE
+from rainscore.models.inference import InferenceConfig
 from rainscore.models.labelling import LabelConfig
 from rainscore.params import dataclass_from_params
 from rainscore.scores import ScoreConfig
@@ -464,6 +465,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "training": ParameterSection(TrainingSection.from_dict),
     "representation": ParameterSection(RepresentationSection.from_dict),
     "clustering": ParameterSection(ClusteringSection.from_dict),
+    "inference": ParameterSection(InferenceConfig.from_dict),
     "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 
