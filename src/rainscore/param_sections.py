@@ -186,7 +186,7 @@ class ScoringSection:
         """
         parts: dict[str, Callable[[Any], object]] = {
             "scores": ScoreConfig.from_dict,
-            "block_maps": _positive_int("scoring.block_maps", 480),
+            "block_maps": _positive_int("scoring.block_maps", 48),
             "features": FeatureConfig.from_dict,
             "analysis": AnalysisConfig.from_dict,
             "validation": ScoreSuiteConfig.from_dict,
