@@ -218,7 +218,7 @@ def score_maps(
     config = config or ScoreConfig()
     if set(forecast.dims) != {"time", *SPATIAL_DIMS}:
         raise ValueError(f"score_maps expects dims (time, lat, lon), got forecast {forecast.dims}")
-    if any(da is not None and da.chunks is not None for da in (forecast, obs, mask)):
+    if any(_is_lazy(da) for da in (forecast, obs, mask)):
         return _score_lazy_blocks(forecast, obs, mask, config, chunk_size, block_size)
     pair = pair_fields(forecast, obs, mask=mask, reduce_dims=SPATIAL_DIMS)
     parts = [
@@ -243,6 +243,15 @@ def score_maps(
     table = pd.DataFrame(dict(enumerate(columns.values())), index=index)
     table.columns = _column_index(tuple(columns)).copy()
     return table
+
+
+def _is_lazy(da: xr.DataArray | None) -> bool:
+    """Whether ``da`` is a chunked (dask-backed) DataArray, to be read a block at a time.
+
+    A DataArray holding a NumPy array is not, and says so at once (``DataArray.chunks``
+    costs about 15 µs, a tenth of scoring one small map).
+    """
+    return da is not None and type(da.data) is not np.ndarray and da.chunks is not None
 
 
 @functools.lru_cache(maxsize=16)
