@@ -17,7 +17,7 @@ from rainscore.models.artefacts import ModelArtefact
 from rainscore.models.autoencoder import Autoencoder, AutoencoderConfig, autoencoder_artefact
 from rainscore.models.clustering import KMeansConfig, cluster_artefact, fit_kmeans
 from rainscore.models.experiment import unet_artefact
-from rainscore.models.inference import INFERENCE_COLUMNS
+from rainscore.models.inference import INFERENCE_COLUMNS, tiles
 from rainscore.models.intervals import SplitConformal
 from rainscore.models.labelling import DistanceOOD, LabelConfig, fit_labels
 from rainscore.models.unet import UNet, UNetConfig
@@ -85,6 +85,8 @@ def test_scores_real_samples_on_a_box_of_the_training_shape(project, version):
     assert row["cluster_lower"] <= row["cluster_score"] <= row["cluster_upper"]
     assert row["cluster_method"] == "kmeans"
     assert row["cluster_id"] in (0, 1)
+    edges = row[["tile_lat_min", "tile_lat_max", "tile_lon_min", "tile_lon_max"]]
+    assert edges.tolist() == pytest.approx([-90.0, -89.0, -180.0, -179.0])
 
 
 def test_scores_every_granule_of_the_training_box_by_default(project, tiny_world, tiny_box):
@@ -105,7 +107,25 @@ def test_refuses_a_model_of_other_channels(project):
         _run(project, other, kmeans, imerg_files=str(SAMPLES / "*.V07A.HDF5"), box=POLE_BOX)
 
 
-def test_refuses_a_box_of_another_shape_than_the_training_maps(project):
+def test_scores_a_larger_box_by_tiles_of_the_training_shape(project, tiny_world):
+    unet, kmeans = _artefacts((10, 10))
+    table = _run(project, unet, kmeans, imerg_files=str(tiny_world / "imerg"), box=None)
+    assert len(table) == 2 * 12  # the 10 x 15 box: columns 0-9 and 5-14, each half hour
+    first = table[table["time"] == table["time"].iloc[0]]
+    edges = first[["tile_lat_min", "tile_lat_max", "tile_lon_min", "tile_lon_max"]]
+    expected = [[45.0, 46.0, 1.0, 2.0], [45.0, 46.0, 1.5, 2.5]]
+    np.testing.assert_allclose(edges.to_numpy(dtype=float), expected, atol=1e-9)
+    assert np.isfinite(table["unet_score"]).all() and np.isfinite(table["cluster_score"]).all()
+
+
+def test_tiles_cover_the_grid_ending_on_its_edges():
+    assert tiles((10, 15), (10, 10)) == [(slice(0, 10), slice(0, 10)), (slice(0, 10), slice(5, 15))]
+    assert tiles((4, 4), (2, 2)) == [
+        (slice(r, r + 2), slice(c, c + 2)) for r in (0, 2) for c in (0, 2)
+    ]
+
+
+def test_refuses_a_box_smaller_than_the_training_maps(project):
     unet, kmeans = _artefacts((8, 12))
     with pytest.raises(
         ValueError, match=r"10 x 10 cells; the models were trained on maps of 8 x 12"

@@ -2,9 +2,11 @@
 
 The maps are read from raw IMERG granules by the ingestion's cube builder
 (:class:`rainscore.ingest.ImergCubeBlocks`, a block of half hours at a time, PMW ages
-included) over a box of the grid shape the models were trained on, turned into the same
-input channels (:func:`rainscore.models.data.input_channels`, each model's own
-normalisation) and scored per map: the U-Net's estimated target score with its conformal
+included) over a box anywhere of at least the grid shape the models were trained on,
+turned into the same input channels (:func:`rainscore.models.data.input_channels`, each
+model's own normalisation) and scored per map and per tile of the training shape (one tile
+when the box has that shape; a larger box is covered by tiles, the last row and column
+moved back to end on its edge): the U-Net's estimated target score with its conformal
 interval, and the chosen clustering method's cluster, label (median of the training maps'
 scores in that cluster) and interval, with an out-of-distribution flag (the embedding's
 distance to the nearest centroid beyond the training threshold stored in the artefact).
@@ -29,6 +31,7 @@ import torch
 import xarray as xr
 
 from rainscore.grids import Box
+from rainscore.grids.imerg import IMERG_RES
 from rainscore.models.artefacts import ModelArtefact
 from rainscore.models.autoencoder import Autoencoder, AutoencoderConfig
 from rainscore.models.clustering import METHODS, ClusterModel, cluster_from_artefact
@@ -58,9 +61,13 @@ __all__ = [
     "inference_box",
     "missing_channel_error",
     "score_blocks",
+    "tiles",
 ]
 
 logger = logging.getLogger(__name__)
+
+HALF_CELL = IMERG_RES / 2
+"""Half an IMERG cell, degrees (from a cell's centre to its edges)."""
 
 IMERG_PATTERNS: tuple[str, ...] = ("**/3B-HHR*.HDF5", "**/3B-HHR*.RT-H5", "**/3B-HHR*.nc4")
 """The granules searched for under a folder (those of the ``imerg_raw`` catalog entry)."""
@@ -85,6 +92,10 @@ CHANNEL_SOURCES: dict[str, str] = {
 
 INFERENCE_COLUMNS: tuple[str, ...] = (
     "time",
+    "tile_lat_min",
+    "tile_lat_max",
+    "tile_lon_min",
+    "tile_lon_max",
     "unet_score",
     "unet_lower",
     "unet_upper",
@@ -96,7 +107,8 @@ INFERENCE_COLUMNS: tuple[str, ...] = (
     "cluster_distance",
     "ood",
 )
-"""The columns of ``inference_scores``, one row per scored map."""
+"""The columns of ``inference_scores``, one row per scored map and tile (the tile's edges,
+degrees; the whole box when it has the training shape)."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +119,9 @@ class InferenceConfig:
         imerg_files: A folder (searched recursively for IMERG granules,
             :data:`IMERG_PATTERNS`) or a glob of files (``**`` recurses).
         method: The clustering method whose estimate is given (:data:`METHODS`).
-        box: The box scored (``lat_min``, ``lat_max``, ``lon_min``, ``lon_max``), of the
-            grid shape the models were trained on; ``None``: the training box.
+        box: The box scored (``lat_min``, ``lat_max``, ``lon_min``, ``lon_max``), anywhere,
+            at least the grid shape the models were trained on (a larger box is scored by
+            tiles of that shape); ``None``: the training box.
         batch_size: Maps per forward pass.
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
     """
@@ -181,17 +194,40 @@ def inference_box(
         The box.
 
     Raises:
-        ValueError: The box's grid shape is not ``shape`` (both named).
+        ValueError: The box's grid is smaller than ``shape`` in a direction (both named).
     """
     chosen = training_box if box is None else Box.from_dict(dict(box))
-    if tuple(chosen.shape) != tuple(shape):
+    if chosen.shape[0] < shape[0] or chosen.shape[1] < shape[1]:
         raise ValueError(
             f"inference.box {chosen.to_dict()} is a grid of {chosen.shape[0]} x "
             f"{chosen.shape[1]} cells; the models were trained on maps of {shape[0]} x "
-            f"{shape[1]} cells: score a box of that shape (any place), larger regions are "
-            f"not tiled"
+            f"{shape[1]} cells: score a box of at least that shape (a larger one is tiled)"
         )
     return chosen
+
+
+def tiles(grid: tuple[int, int], tile: tuple[int, int]) -> list[tuple[slice, slice]]:
+    """Tiles of shape ``tile`` covering a grid: side by side from the south-west corner, the
+    last row and column of tiles moved back to end on the grid's edge (overlapping the one
+    before) when the grid is not a multiple of the tile.
+
+    Args:
+        grid: ``(H, W)`` of the box.
+        tile: ``(h, w)`` of the training maps, at most ``grid``.
+
+    Returns:
+        ``(rows, cols)`` slices, south to north then west to east.
+    """
+
+    def starts(n: int, t: int) -> list[int]:
+        out = list(range(0, n - t + 1, t))
+        return out if out[-1] + t == n else [*out, n - t]
+
+    return [
+        (slice(r, r + tile[0]), slice(c, c + tile[1]))
+        for r in starts(grid[0], tile[0])
+        for c in starts(grid[1], tile[1])
+    ]
 
 
 def _check_channels(name: str, channels: Any, norm: NormStats) -> None:
@@ -320,7 +356,8 @@ def score_blocks(
     batch_size: int = 32,
     device: str = "auto",
 ) -> pd.DataFrame:
-    """Score every map of the cube's blocks whose granule was read.
+    """Score every map of the cube's blocks whose granule was read, by tiles of the
+    clustering's training shape (one tile when the box has that shape).
 
     Args:
         blocks: Consecutive blocks of the IMERG cube (:class:`~rainscore.ingest.ImergCubeBlocks`),
@@ -334,7 +371,8 @@ def score_blocks(
         device: Where the models run.
 
     Returns:
-        One row per scored map, :data:`INFERENCE_COLUMNS`, in time order.
+        One row per scored map and tile, :data:`INFERENCE_COLUMNS`, in time order (tiles
+        south to north, then west to east).
     """
     torch_device = pick_device(device)
     parts = []
@@ -345,23 +383,29 @@ def score_blocks(
         if not keep.any():
             continue
         block = block.isel(time=np.flatnonzero(keep))
-        channels = input_channels(
-            {v: block[v].transpose("time", "lat", "lon").values for v in CUBE_VARIABLES}
-        )
-        part = pd.concat(
-            [
-                pd.DataFrame({"time": times[keep]}),
-                unet.score(channels, torch_device, batch_size),
-                clusters.score(channels, torch_device, batch_size),
-            ],
-            axis=1,
-        )
-        parts.append(part)
+        block = block.transpose("time", "lat", "lon")
+        channels = input_channels({v: block[v].values for v in CUBE_VARIABLES})
+        lat, lon = block["lat"].values, block["lon"].values
+        for rows, cols in tiles(channels.shape[-2:], clusters.map_shape):
+            tile = channels[..., rows, cols]
+            edges = {
+                "tile_lat_min": lat[rows][0] - HALF_CELL,
+                "tile_lat_max": lat[rows][-1] + HALF_CELL,
+                "tile_lon_min": lon[cols][0] - HALF_CELL,
+                "tile_lon_max": lon[cols][-1] + HALF_CELL,
+            }
+            where = pd.DataFrame({"time": times[keep]}).assign(
+                **{k: round(float(v), 6) for k, v in edges.items()}
+            )
+            scores = [s.score(tile, torch_device, batch_size) for s in (unet, clusters)]
+            parts.append(pd.concat([where, *scores], axis=1))
     if not parts:
         raise ValueError("inference: no IMERG map could be read (see the log of skipped files)")
-    table = pd.concat(parts, ignore_index=True)
+    table = pd.concat(parts, ignore_index=True).sort_values("time", kind="stable")
+    table = table.reset_index(drop=True)
     logger.info(
-        "Scored %d IMERG maps with the U-Net and %s; %d out of distribution",
+        "Scored %d IMERG maps (%d tiles) with the U-Net and %s; %d out of distribution",
+        table["time"].nunique(),
         len(table),
         clusters.method,
         int(table["ood"].sum()),
