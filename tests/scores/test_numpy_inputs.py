@@ -106,3 +106,24 @@ def test_numpy_fields_are_checked_naming_the_argument() -> None:
     obs[1, 2, 3] = -1.0
     with pytest.raises(ValueError, match="obs has 1 valid pixels with a negative rain rate"):
         fss(fc, obs)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"thresholds": ()}, r"thresholds must be a non-empty 1-D list of finite numbers"),
+        ({"thresholds": (1.0, np.nan)}, r"finite numbers, got \(1.0, nan\)"),
+        ({"thresholds": (2.0, 1.0)}, r"thresholds must be strictly increasing, got \[2.0, 1.0\]"),
+        ({"thresholds": (1.0, 1.0)}, r"strictly increasing, got \[1.0, 1.0\]"),
+        ({"windows": (3.0,)}, r"windows must be a non-empty 1-D list of integers"),
+        ({"windows": (4,)}, r"windows must be positive odd numbers of cells, got \[4\]"),
+        ({"windows": (-1, 3)}, r"positive odd numbers of cells, got \[-1, 3\]"),
+        ({"windows": (5, 3)}, r"windows must be strictly increasing, got \[5, 3\]"),
+    ],
+)
+def test_thresholds_and_windows_are_checked_with_their_values(options, match) -> None:
+    fc, obs = rain_arrays(1, (8, 10), seed=0)
+    with pytest.raises(ValueError, match=match):
+        fss(fc, obs, **options)
+    with pytest.raises(ValueError, match=match):
+        fss(as_maps(fc), as_maps(obs), **options)
