@@ -361,7 +361,7 @@ def fss_arrays(
 
     with np.errstate(invalid="ignore", divide="ignore"):
         base_rate = n_events[1] / dry.n_valid[:, None]
-    score = np.full_like(sum_fo, np.nan)
+    score = np.full(sum_fo.shape, np.nan)
     np.divide(2.0 * sum_fo, sum_squares, out=score, where=sum_squares > 0)
     uniform = 0.5 + base_rate / 2.0
     # The smallest window whose FSS reaches UFSS: windows where skilful, NaN elsewhere, and
