@@ -17,7 +17,12 @@ from rainscore.models.artefacts import ModelArtefact
 from rainscore.models.autoencoder import Autoencoder, AutoencoderConfig, autoencoder_artefact
 from rainscore.models.clustering import KMeansConfig, cluster_artefact, fit_kmeans
 from rainscore.models.experiment import unet_artefact
-from rainscore.models.inference import INFERENCE_COLUMNS, tiles
+from rainscore.models.inference import (
+    INFERENCE_COLUMNS,
+    InferenceConfig,
+    find_imerg_files,
+    tiles,
+)
 from rainscore.models.intervals import SplitConformal
 from rainscore.models.labelling import DistanceOOD, LabelConfig, fit_labels
 from rainscore.models.unet import UNet, UNetConfig
@@ -154,3 +159,37 @@ def test_registered_after_clustering_in_the_default_run():
         "inference_scores"
     }
     assert all("gpu" in node.tags for node in pipelines["inference"].nodes)
+
+
+def test_refuses_a_clustering_of_other_channels(project):
+    unet, kmeans = _artefacts((10, 10))
+    autoencoder = kmeans.metadata["autoencoder"]
+    inner = {**autoencoder["metadata"], "input_channels": ["precipitation"]}
+    metadata = {**kmeans.metadata, "autoencoder": {**autoencoder, "metadata": inner}}
+    other = dataclasses.replace(kmeans, metadata=metadata)
+    with pytest.raises(
+        ValueError, match=r"kmeans_model was trained on the input channels \['precip"
+    ):
+        _run(project, unet, other, imerg_files=str(SAMPLES / "*.V07A.HDF5"), box=POLE_BOX)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"method": "som"},
+            r"inference.method must be one of \['kmeans', 'dec', 'desom'\], got 'som'",
+        ),
+        ({"batch_size": 0}, r"inference.batch_size must be a whole number >= 1, got 0"),
+        ({"box": {"lat_min": 1.0}}, r"inference.box: .*lacks the key 'lat_max'"),
+        ({"imerg_fils": "x"}, r"imerg_fils"),
+    ],
+)
+def test_bad_parameters_are_named(params, message):
+    with pytest.raises(ValueError, match=message):
+        InferenceConfig.from_dict(params)
+
+
+def test_no_granule_found_names_the_parameter(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"inference.imerg_files: no IMERG granule found"):
+        find_imerg_files(str(tmp_path))
