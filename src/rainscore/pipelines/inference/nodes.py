@@ -1,9 +1,9 @@
 """Nodes of the ``inference`` pipeline: thin wrappers of :mod:`rainscore.models.inference`.
 
 Raw IMERG granules (a folder or a glob, ``inference.imerg_files``) are read by the
-ingestion's cube builder over a box of the training grid shape and scored per map by the
-U-Net (``unet_model``) and the chosen clustering method (``inference.method``), without
-radar.
+ingestion's cube builder over a box of at least the training grid shape and scored per
+map (and tile of that shape) by the U-Net (``unet_model``) and the chosen clustering
+method (``inference.method``), without radar.
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ def score_imerg_maps(
         execution: ``params:execution`` (the ``inference`` stage reads the granules).
 
     Returns:
-        ``inference_scores``: one row per map whose granule was read
-        (:data:`rainscore.models.inference.INFERENCE_COLUMNS`).
+        ``inference_scores``: one row per map whose granule was read and per tile of the
+        training shape (:data:`rainscore.models.inference.INFERENCE_COLUMNS`).
 
     Raises:
-        ValueError: A model of another input layout (channels, grid shape), a box of
-            another shape than the training maps', or a granule lacking a channel's
-            variable (file and channel named).
+        ValueError: A model trained on other channels (named), a box smaller than the
+            training maps (both shapes named), or a granule lacking a channel's variable
+            (file and channel named).
     """
     config = InferenceConfig.from_dict(inference)
     artefacts = {"kmeans": kmeans_model, "dec": dec_model, "desom": desom_model}
