@@ -31,9 +31,13 @@ from rainscore.models.tuning import (
     suggest,
 )
 
-__all__ = ["TrainTrial", "loss_objective", "run_study"]
+__all__ = ["JOURNAL_NAME", "TrainTrial", "loss_objective", "run_study"]
 
 logger = logging.getLogger(__name__)
+
+JOURNAL_NAME = "journal.log"
+"""The Optuna journal file in a study folder (the catalog's ``unet_study``,
+``autoencoder_study``): pass ``folder / JOURNAL_NAME`` to :func:`run_study`."""
 
 TrainTrial = Callable[[Mapping[str, Any], Callable[[int, dict[str, float]], None]], TrainResult]
 """``train(values, on_epoch) -> TrainResult``: train with the drawn hyper-parameters,

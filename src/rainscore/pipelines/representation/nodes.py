@@ -31,13 +31,11 @@ from rainscore.models.autoencoder import (
 )
 from rainscore.models.experiment import imerg_cube_path
 from rainscore.models.split import GAP, SPLITS
-from rainscore.models.study import run_study
+from rainscore.models.study import JOURNAL_NAME, run_study
 from rainscore.param_sections import RepresentationSection
 
 logger = logging.getLogger(__name__)
 
-JOURNAL_NAME = "journal.log"
-"""The Optuna journal file in the ``autoencoder_study`` folder."""
 
 QUALITY_ROWS = (*SPLITS, GAP, UNLABELLED, "all")
 """The rows of ``reconstruction_quality``, in order (splits without maps are left out)."""

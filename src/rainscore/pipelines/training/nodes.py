@@ -30,26 +30,22 @@ from rainscore.models import (
     fit_baselines,
     imerg_cube_path,
     make_split,
-    open_study,
     pixel_skill,
     predict_unet_maps,
     predict_unet_scores,
     regression_metrics,
     store_path,
-    study_summary,
     train_unet,
     unet_artefact,
     unet_from_artefact,
     unet_objective,
 )
+from rainscore.models.study import JOURNAL_NAME, run_study
 from rainscore.param_sections import ScoringSection, TrainingSection
 from rainscore.reporting import predicted_vs_actual_figure
 from rainscore.scores import TargetConfig
 
 logger = logging.getLogger(__name__)
-
-JOURNAL_NAME = "journal.log"
-"""The Optuna journal file in the ``unet_study`` folder."""
 
 
 def _best_model_dir(unet_study: str, study_name: str) -> Path:
@@ -102,45 +98,14 @@ def tune_unet(
     data = _data(imerg_cube, local_error_maps, map_scores, training_split, target)
     norm = NormStats.fit(imerg_cube, data.times("train"))
     tuning = config.tuning
-    journal = Path(unet_study) / JOURNAL_NAME
-    study = open_study(
-        journal,
-        tuning.study_name,
-        tuning.seed,
-        startup_trials=tuning.startup_trials,
-        warmup_epochs=tuning.warmup_epochs,
+    objective = unet_objective(
+        data,
+        norm,
+        config.recipe,
+        tuning.space,
+        best_model_dir=_best_model_dir(unet_study, tuning.study_name),
     )
-    study.optimize(
-        unet_objective(
-            data,
-            norm,
-            config.recipe,
-            tuning.space,
-            best_model_dir=_best_model_dir(unet_study, tuning.study_name),
-        ),
-        n_trials=tuning.n_trials,
-        timeout=tuning.timeout_s,
-    )
-    summary = study_summary(study)
-    logger.info(
-        "Optuna study %r: %d trials %s; best #%d val_loss %.5g %s",
-        summary["study_name"],
-        summary["n_trials"],
-        summary["states"],
-        summary["best_trial"],
-        summary["best_value"],
-        summary["params"],
-    )
-    return {
-        "study_name": summary["study_name"],
-        "journal": str(journal),
-        "best_trial": summary["best_trial"],
-        "best_val_loss": summary["best_value"],
-        "best_epoch": int(summary["user_attrs"]["best_epoch"]),
-        "params": summary["params"],
-        "n_trials": summary["n_trials"],
-        "states": summary["states"],
-    }
+    return run_study(Path(unet_study) / JOURNAL_NAME, tuning, objective)
 
 
 def train_unet_models(
