@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from statistics import NormalDist
 
@@ -53,6 +54,31 @@ def test_round_trip_through_a_dict() -> None:
         SplitConformal.from_dict({"quantile": 0.25, "coverage": 0.8})
     with pytest.raises(ValueError, match="quantile must be finite and non-negative, got -1"):
         SplitConformal(quantile=-1.0, coverage=0.8, n_calibration=4)
+
+
+def test_estimates_and_intervals_stay_in_the_score_range() -> None:
+    # An FSS lies in [0, 1]: predictions are clipped before the residuals are taken
+    # (1.3 -> 1.0 against 0.9: residual 0.1), and estimates and bounds are clipped.
+    predicted = np.array([1.3, 0.5, -0.2, 0.4, 0.6])
+    actual = np.array([0.9, 0.6, 0.1, 0.7, 0.3])
+    conformal = SplitConformal.calibrate(predicted, actual, coverage=0.8, bounds=(0.0, 1.0))
+    # |residuals| after clipping: 0.1, 0.1, 0.1, 0.3, 0.3; k = ceil(6 × 0.8) = 5
+    assert conformal.quantile == pytest.approx(0.3)
+    np.testing.assert_allclose(conformal.clip([1.2, -0.1, 0.5, np.nan]), [1.0, 0.0, 0.5, np.nan])
+    lower, upper = conformal.interval(np.array([0.9, 1.4, 0.1, 0.5]))
+    np.testing.assert_allclose(lower, [0.6, 0.7, 0.0, 0.2])
+    np.testing.assert_allclose(upper, [1.0, 1.0, 0.4, 0.8])
+    # The bounds travel with the artefact's strict JSON (an open end is null).
+    again = SplitConformal.from_dict(json.loads(json.dumps(conformal.to_dict(), allow_nan=False)))
+    assert again == conformal
+    half = SplitConformal(quantile=0.1, coverage=0.8, n_calibration=4, bounds=(0.0, math.inf))
+    assert half.to_dict()["bounds"] == [0.0, None]
+    assert SplitConformal.from_dict(half.to_dict()) == half
+    # A dict written before the bounds existed reads back unbounded.
+    old = {"quantile": 0.1, "coverage": 0.8, "n_calibration": 4}
+    assert SplitConformal.from_dict(old).bounds == (-math.inf, math.inf)
+    with pytest.raises(ValueError, match=r"bounds must be \(low, high\), low < high"):
+        SplitConformal(quantile=0.1, coverage=0.8, n_calibration=4, bounds=(1.0, 0.0))
 
 
 def test_interval_coverage() -> None:

@@ -117,8 +117,11 @@ def test_assignments_and_the_estimates_follow_the_labels(clustered) -> None:
     np.testing.assert_array_equal(
         assignments["estimate"], labels.median[assignments["cluster"].to_numpy()]
     )
+    # estimate ± the conformal half-width, clipped to the target's range (an FSS: [0, 1])
     half = labels.conformal.quantile
-    np.testing.assert_allclose(assignments["upper"] - assignments["estimate"], half)
+    assert labels.conformal.bounds == (0.0, 1.0)
+    np.testing.assert_allclose(assignments["upper"], np.minimum(assignments["estimate"] + half, 1))
+    np.testing.assert_allclose(assignments["lower"], np.maximum(assignments["estimate"] - half, 0))
     assert assignments["actual"].iloc[N_LABELLED:].notna().all()  # scores exist, no split
     assert set(assignments["split"].iloc[N_LABELLED:]) == {"unlabelled"}
 

@@ -101,9 +101,14 @@ def test_predictions_cover_every_map_with_an_interval(trained) -> None:
     assert list(predictions.columns) == ["time", "split", "actual", "predicted", "lower", "upper"]
     assert len(predictions) == N_TIMES
     assert np.isfinite(predictions["predicted"]).all()
+    # The target (fss_t0.5_w9) lies in [0, 1]: estimates and intervals are clipped to it,
+    # and symmetric where the range does not cut them.
+    values = predictions[["predicted", "lower", "upper"]].to_numpy()
+    assert ((values >= 0) & (values <= 1)).all()
+    inside = (predictions["lower"] > 0) & (predictions["upper"] < 1)
     np.testing.assert_allclose(
-        predictions["upper"] - predictions["predicted"],
-        predictions["predicted"] - predictions["lower"],
+        (predictions["upper"] - predictions["predicted"])[inside],
+        (predictions["predicted"] - predictions["lower"])[inside],
     )
     split = trained.load("training_split")
     pd.testing.assert_series_equal(predictions["split"], split["split"], check_names=False)

@@ -27,6 +27,7 @@ radar's scoring mask).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -369,6 +370,7 @@ def fit_baselines(
     coverage: float = 0.8,
     covariates: Sequence[str] = DEFAULT_COVARIATES,
     features: Sequence[str] | None = None,
+    bounds: tuple[float, float] = (-math.inf, math.inf),
 ) -> dict[str, Baseline]:
     """Fit every baseline on the training split; calibrate its interval on the validation.
 
@@ -416,7 +418,7 @@ def fit_baselines(
     for baseline in baselines:
         predicted = baseline.predict(validation)
         baseline.conformal = SplitConformal.calibrate(
-            predicted[calibrate], y_val[calibrate], coverage=coverage
+            predicted[calibrate], y_val[calibrate], coverage=coverage, bounds=bounds
         )
         baseline.info |= {"n_calibration": int(calibrate.sum()), **n_undefined}
     return {b.name: b for b in baselines}

@@ -75,11 +75,14 @@ class SplitConformal:
         quantile: Half-width of the interval (finite-sample quantile of |residual|).
         coverage: Nominal coverage it was calibrated for.
         n_calibration: Calibration pairs used (those with both values finite).
+        bounds: The range of the score, ``(low, high)`` (``±inf`` where unbounded): the
+            estimates and the intervals are clipped to it (an FSS is never above 1).
     """
 
     quantile: float
     coverage: float
     n_calibration: int
+    bounds: tuple[float, float] = (-math.inf, math.inf)
 
     def __post_init__(self) -> None:
         _check_coverage(self.coverage)
@@ -91,17 +94,27 @@ class SplitConformal:
             raise ValueError(
                 f"conformal n_calibration must be a positive integer, got {self.n_calibration!r}"
             )
+        low, high = (float(b) for b in self.bounds)
+        if math.isnan(low) or math.isnan(high) or not low < high:
+            raise ValueError(f"conformal bounds must be (low, high), low < high, got {self.bounds}")
+        object.__setattr__(self, "bounds", (low, high))
 
     @classmethod
     def calibrate(
-        cls, predicted: ArrayLike, actual: ArrayLike, coverage: float = 0.8
+        cls,
+        predicted: ArrayLike,
+        actual: ArrayLike,
+        coverage: float = 0.8,
+        bounds: tuple[float, float] = (-math.inf, math.inf),
     ) -> SplitConformal:
         """Calibrate on held-out pairs (pairs with a NaN on either side are left out).
 
         Args:
-            predicted: Predicted scores of the calibration maps.
+            predicted: Predicted scores of the calibration maps (clipped to ``bounds``
+                before the residuals are taken, as :meth:`clip` does to estimates).
             actual: Their actual (radar-based) scores, NaN where undefined.
             coverage: Nominal coverage in (0, 1).
+            bounds: The score's range (``rainscore.scores.score_info(name).range``).
 
         Returns:
             The calibrated interval.
@@ -110,10 +123,20 @@ class SplitConformal:
             ValueError: If the shapes differ, or too few pairs are finite for ``coverage``.
         """
         predicted, actual = _pair(predicted, actual, "predicted", "actual")
+        predicted = np.clip(predicted, *bounds)
         finite = np.isfinite(predicted) & np.isfinite(actual)
         residuals = np.abs(actual[finite] - predicted[finite])
         quantile = conformal_quantile(residuals, coverage)
-        return cls(quantile=quantile, coverage=float(coverage), n_calibration=int(finite.sum()))
+        return cls(
+            quantile=quantile,
+            coverage=float(coverage),
+            n_calibration=int(finite.sum()),
+            bounds=bounds,
+        )
+
+    def clip(self, predicted: ArrayLike) -> np.ndarray:
+        """Estimates clipped to the score's range (NaN stays NaN)."""
+        return np.clip(np.asarray(predicted, dtype=float), *self.bounds)
 
     def interval(self, predicted: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """The interval around each prediction.
@@ -122,10 +145,11 @@ class SplitConformal:
             predicted: Predicted scores.
 
         Returns:
-            ``(lower, upper)``, float arrays of the shape of ``predicted`` (NaN where it is).
+            ``(lower, upper)`` around the clipped estimate, each clipped to the score's
+            range: float arrays of the shape of ``predicted`` (NaN where it is).
         """
-        predicted = np.asarray(predicted, dtype=float)
-        return predicted - self.quantile, predicted + self.quantile
+        predicted = self.clip(predicted)
+        return self.clip(predicted - self.quantile), self.clip(predicted + self.quantile)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe mapping (:meth:`from_dict` reads it back)."""
@@ -133,6 +157,7 @@ class SplitConformal:
             "quantile": self.quantile,
             "coverage": self.coverage,
             "n_calibration": self.n_calibration,
+            "bounds": [b if math.isfinite(b) else None for b in self.bounds],
         }
 
     @classmethod
@@ -140,7 +165,8 @@ class SplitConformal:
         """Read back :meth:`to_dict`.
 
         Args:
-            data: ``quantile``, ``coverage`` and ``n_calibration``.
+            data: ``quantile``, ``coverage``, ``n_calibration`` and, optionally,
+                ``bounds`` (``null`` for an unbounded end; absent: unbounded).
 
         Returns:
             The interval.
@@ -149,14 +175,17 @@ class SplitConformal:
             ValueError: On missing or unknown keys (named) or invalid values.
         """
         keys = {"quantile", "coverage", "n_calibration"}
-        if set(data) != keys:
+        if not keys <= set(data) <= keys | {"bounds"}:
             raise ValueError(
-                f"split-conformal dict must have keys {sorted(keys)}, got {sorted(data)}"
+                f"split-conformal dict must have keys {sorted(keys)} (and optionally "
+                f"'bounds'), got {sorted(data)}"
             )
+        low, high = data.get("bounds") or (None, None)
         return cls(
             quantile=float(data["quantile"]),
             coverage=float(data["coverage"]),
             n_calibration=int(data["n_calibration"]),
+            bounds=(-math.inf if low is None else low, math.inf if high is None else high),
         )
 
 

@@ -187,13 +187,20 @@ class ClusterLabels:
         """
         return self.median[self._check(labels)]
 
-    def calibrate(self, labels: ArrayLike, scores: ArrayLike, coverage: float) -> ClusterLabels:
+    def calibrate(
+        self,
+        labels: ArrayLike,
+        scores: ArrayLike,
+        coverage: float,
+        bounds: tuple[float, float] = (-math.inf, math.inf),
+    ) -> ClusterLabels:
         """Calibrate the split-conformal interval on held-out (validation) maps.
 
         Args:
             labels: ``(N,)`` the validation maps' clusters.
             scores: ``(N,)`` their target scores (NaN where undefined: left out).
             coverage: Nominal coverage.
+            bounds: The score's range: intervals are clipped to it.
 
         Returns:
             A copy holding ``conformal``.
@@ -201,7 +208,7 @@ class ClusterLabels:
         Raises:
             ValueError: If too few validation scores are defined for ``coverage``.
         """
-        conformal = SplitConformal.calibrate(self.estimate(labels), scores, coverage)
+        conformal = SplitConformal.calibrate(self.estimate(labels), scores, coverage, bounds)
         return replace(self, conformal=conformal)
 
     def predict(self, labels: ArrayLike) -> pd.DataFrame:

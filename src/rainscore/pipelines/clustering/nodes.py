@@ -45,6 +45,7 @@ from rainscore.models.experiment import store_path
 from rainscore.models.labelling import ClusterLabels, DistanceOOD, fit_labels
 from rainscore.models.training import seed_everything
 from rainscore.param_sections import ClusteringSection
+from rainscore.scores import score_info
 from rainscore.scores.target import TargetConfig
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ def _finish(
         labelling,
         neighbourhood=cluster.neighbourhood(labelling.temperature),
         method=method,
-    ).calibrate(assigned[validation], actual[validation], labelling.coverage)
+    ).calibrate(
+        assigned[validation], actual[validation], labelling.coverage, score_info(score).range
+    )
     ood = DistanceOOD.fit(distance[fitted], labelling.ood_quantile)
     predictions = labels.predict(assigned)
     assignments = pd.concat(

@@ -43,7 +43,7 @@ from rainscore.models import (
 from rainscore.models.study import JOURNAL_NAME, run_study
 from rainscore.param_sections import ScoringSection, TrainingSection
 from rainscore.reporting import predicted_vs_actual_figure
-from rainscore.scores import TargetConfig
+from rainscore.scores import TargetConfig, score_info
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,12 @@ def calibrate_unet(
     times = data.times("validation")
     predicted = predict_unet_scores(model, data, times, norm, config.loop)
     actual = data.scores.reindex(times).to_numpy(dtype=np.float64)
-    conformal = SplitConformal.calibrate(predicted, actual, coverage=config.coverage)
+    conformal = SplitConformal.calibrate(
+        predicted,
+        actual,
+        coverage=config.coverage,
+        bounds=score_info(TargetConfig.from_dict(target).score).range,
+    )
     logger.info(
         "U-Net interval: ± %.4g for %.0f %% nominal coverage (%d validation maps)",
         conformal.quantile,
@@ -217,7 +222,7 @@ def predict_unet(
     if conformal is None:
         raise ValueError("unet_model has no conformal interval (calibrate_unet sets it)")
     times = pd.DatetimeIndex(training_split["time"])
-    predicted = predict_unet_scores(model, data, times, norm, config.loop)
+    predicted = conformal.clip(predict_unet_scores(model, data, times, norm, config.loop))
     lower, upper = conformal.interval(predicted)
     predictions = pd.DataFrame(
         {
@@ -276,6 +281,7 @@ def evaluate_models(
         coverage=config.coverage,
         covariates=config.baselines.covariates,
         features=config.baselines.features,
+        bounds=score_info(score).range,
     )
     rows = evaluate_baselines(baselines, table, score, training_split)
     test = unet_predictions[unet_predictions["split"] == "test"]
