@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
         def end_to_end() -> pd.DataFrame:
             models = (unet_model, kmeans_model, kmeans_model, kmeans_model)
-            return score_imerg_maps(*models, **params)
+            return score_imerg_maps(files, *models, **params)
 
         best = {"read": (np.inf, np.inf), "infer": (np.inf, np.inf)}
         maps = rows = 0

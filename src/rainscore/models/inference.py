@@ -117,7 +117,8 @@ class InferenceConfig:
 
     Attributes:
         imerg_files: A folder (searched recursively for IMERG granules,
-            :data:`IMERG_PATTERNS`) or a glob of files (``**`` recurses).
+            :data:`IMERG_PATTERNS`) or a glob of files (``**`` recurses); ``None``: the
+            granules of the catalog's ``imerg_raw`` (the archive the other pipelines read).
         method: The clustering method whose estimate is given (:data:`METHODS`).
         box: The box scored (``lat_min``, ``lat_max``, ``lon_min``, ``lon_max``), anywhere,
             at least the grid shape the models were trained on (a larger box is scored by
@@ -126,16 +127,19 @@ class InferenceConfig:
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
     """
 
-    imerg_files: str = "data/01_raw/demo/imerg"
+    imerg_files: str | None = None
     method: str = "kmeans"
     box: Mapping[str, float] | None = None
     batch_size: int = 32
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.imerg_files, str) or not self.imerg_files:
+        if self.imerg_files is not None and (
+            not isinstance(self.imerg_files, str) or not self.imerg_files
+        ):
             raise ValueError(
-                f"inference.imerg_files must be a folder or a glob, got {self.imerg_files!r}"
+                "inference.imerg_files must be a folder, a glob or null (the catalog's "
+                f"imerg_raw), got {self.imerg_files!r}"
             )
         if self.method not in METHODS:
             raise ValueError(

@@ -32,6 +32,7 @@ from rainscore.models.inference import (
 
 
 def score_imerg_maps(
+    imerg_raw: list[str],
     unet_model: ModelArtefact,
     kmeans_model: ModelArtefact,
     dec_model: ModelArtefact,
@@ -44,6 +45,8 @@ def score_imerg_maps(
     """Score every IMERG map of ``inference.imerg_files`` with the U-Net and a clustering.
 
     Args:
+        imerg_raw: The catalog's raw IMERG granules, scored when ``inference.imerg_files``
+            is null.
         unet_model: The calibrated U-Net (training pipeline).
         kmeans_model: The k-means clustering (clustering pipeline).
         dec_model: The DEC/IDEC clustering.
@@ -68,8 +71,17 @@ def score_imerg_maps(
     unet = UNetScorer(unet_model)
     chosen = inference_box(config.box, Box.from_dict(box), clusters.map_shape)
     ingest = IngestionConfig.from_dict(ingestion)
+    if config.imerg_files is not None:
+        files = find_imerg_files(config.imerg_files)
+    elif imerg_raw:
+        files = list(imerg_raw)
+    else:
+        raise FileNotFoundError(
+            "inference: the catalog's imerg_raw holds no IMERG granule; point imerg_raw at "
+            "an archive or set inference.imerg_files to a folder or a glob"
+        )
     blocks = ImergCubeBlocks(
-        find_imerg_files(config.imerg_files),
+        files,
         box=chosen,
         config=dataclasses.replace(ingest, imerg_variables=READ_VARIABLES),
         execution=ExecutorConfig.from_dict(execution, stage="inference"),

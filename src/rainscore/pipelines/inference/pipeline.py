@@ -12,6 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=score_imerg_maps,
                 inputs=[
+                    "imerg_raw",
                     "unet_model",
                     "kmeans_model",
                     "dec_model",
