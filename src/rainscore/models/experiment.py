@@ -34,6 +34,7 @@ from rainscore.models.artefacts import JSON_NAME, ModelArtefact, load_artefact, 
 from rainscore.models.data import CUBE_VARIABLES, INPUT_CHANNELS, MapDataset, NormStats
 from rainscore.models.intervals import SplitConformal
 from rainscore.models.split import split_times
+from rainscore.models.study import loss_objective
 from rainscore.models.training import (
     TrainConfig,
     TrainResult,
@@ -43,7 +44,7 @@ from rainscore.models.training import (
     predict,
     seed_everything,
 )
-from rainscore.models.tuning import Dimension, pruning_callback, suggest
+from rainscore.models.tuning import Dimension
 from rainscore.models.unet import UNet, UNetConfig, unet_loss_fn
 
 __all__ = [
@@ -291,25 +292,19 @@ def unet_objective(
             f"training.tuning.space: {unknown} cannot be tuned; known: {list(TUNABLE)}"
         )
 
-    def objective(trial: optuna.Trial) -> float:
-        values = suggest(trial, space)
-        trial_recipe = recipe.with_values(values)
-        model, result = train_unet(data, norm, trial_recipe, on_epoch=pruning_callback(trial))
-        trial.set_user_attr("best_epoch", int(result.best_epoch))
-        logger.info(
-            "Trial %d: %s -> best val_loss %.5g at epoch %d",
-            trial.number,
-            values,
-            result.best_val_loss,
-            result.best_epoch,
-        )
-        if best_model_dir is not None and _best_so_far(trial, result.best_val_loss):
-            info = {"trial": trial.number, "study_name": trial.study.study_name}
-            info |= {"params": values, "epochs": int(result.best_epoch), "splits": ["train"]}
-            _replace_artefact(unet_artefact(model, norm, training=info), Path(best_model_dir))
-        return float(result.best_val_loss)
+    def train(values: Mapping[str, Any], on_epoch: Callable[[int, dict], None]) -> TrainResult:
+        return train_unet(data, norm, recipe.with_values(values), on_epoch=on_epoch)[1]
 
-    return objective
+    def keep_best(trial: optuna.Trial, values: Mapping[str, Any], result: TrainResult) -> None:
+        if best_model_dir is None or not _best_so_far(trial, result.best_val_loss):
+            return
+        model = UNet(recipe.with_values(values).unet)
+        model.load_state_dict(result.state_dict)
+        info = {"trial": trial.number, "study_name": trial.study.study_name}
+        info |= {"params": dict(values), "epochs": int(result.best_epoch), "splits": ["train"]}
+        _replace_artefact(unet_artefact(model, norm, training=info), Path(best_model_dir))
+
+    return loss_objective(space, train, what="U-Net", on_trial=keep_best)
 
 
 def _best_so_far(trial: optuna.Trial, value: float) -> bool:

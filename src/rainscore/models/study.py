@@ -45,7 +45,11 @@ calling ``on_epoch`` after each epoch (where the trial is pruned)."""
 
 
 def loss_objective(
-    space: Mapping[str, Dimension], train: TrainTrial, *, what: str
+    space: Mapping[str, Dimension],
+    train: TrainTrial,
+    *,
+    what: str,
+    on_trial: Callable[[optuna.Trial, Mapping[str, Any], TrainResult], None] | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """The Optuna objective: the best validation loss of ``train`` with drawn values.
 
@@ -53,6 +57,8 @@ def loss_objective(
         space: The search space (hyper-parameter name → range).
         train: Trains one trial's model (see :data:`TrainTrial`).
         what: The model's name, for the log lines (``"autoencoder"``).
+        on_trial: Called with the trial, its values and its result once it is trained
+            (the U-Net keeps the study's best model there).
 
     Returns:
         ``objective(trial) -> best validation loss``; the trial's user attribute
@@ -71,6 +77,8 @@ def loss_objective(
             result.best_val_loss,
             result.best_epoch,
         )
+        if on_trial is not None:
+            on_trial(trial, values, result)
         return float(result.best_val_loss)
 
     return objective
