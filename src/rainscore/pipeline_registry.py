@@ -1,7 +1,8 @@
 """The project's pipelines.
 
 ``__default__`` runs the analysis chain on whatever raw data the catalog points at
-(ingestion, colocation, scoring, training: every pipeline found but the demo). The
+(ingestion, colocation, scoring, training, representation, clustering, inference: every
+pipeline found but the demo). The
 ``demo`` pipeline, which writes the synthetic world into ``data/01_raw/demo``, is not part
 of it: it stands in for the external archives.
 """
