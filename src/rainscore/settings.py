@@ -28,3 +28,7 @@ CONFIG_LOADER_ARGS = {
     # (e.g. execution.executor) instead of replacing the whole group.
     "merge_strategy": {"parameters": "soft"},
 }
+
+# kedro-mlflow registers its hook through an entry point; it stays off until the project's
+# tracking is configured (issue 14, conf/base/mlflow.yml).
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)
