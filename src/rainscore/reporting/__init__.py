@@ -1,5 +1,6 @@
-"""Figures and reports of the models' results (no Kedro)."""
+"""Figures and reports of the scores and the models' results (no Kedro)."""
 
+from rainscore.reporting.figure import SECTIONS, ReportFigure
 from rainscore.reporting.models import predicted_vs_actual_figure
 
-__all__ = ["predicted_vs_actual_figure"]
+__all__ = ["SECTIONS", "ReportFigure", "predicted_vs_actual_figure"]
