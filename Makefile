@@ -1,5 +1,6 @@
 # rainscore — the two commands:
 #   make demo   set up .venv, install, write the synthetic demo world, run the default pipeline
+#               (it ends with the HTML report, the tracked MLflow runs and the lineage build)
 #   make test   set up .venv, install, run the test suite
 # Everything else here is a helper of those two.
 
@@ -32,6 +33,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kedro run --pipelines=demo
 	$(BIN)/kedro run
+	$(BIN)/kedro viz build
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
