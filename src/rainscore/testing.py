@@ -29,9 +29,9 @@ import xarray as xr
 
 from rainscore.analysis.features import FeatureConfig, map_features
 from rainscore.colocate.frames import FrameModel
-from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.grids.imerg import DEFAULT_BOX, IMERG_CRS, Box
+from rainscore.half_hour import HALF_HOUR
 from rainscore.io import IMERG_VARIABLES, pmw_age
 from rainscore.io.imerg_filename import version_number
 from rainscore.scores import ScoreConfig, score_maps

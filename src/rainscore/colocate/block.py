@@ -35,10 +35,11 @@ import xarray as xr
 from rainscore.colocate.accumulate import HalfHourSums
 from rainscore.colocate.config import ColocationConfig
 from rainscore.colocate.frames import FrameModel, frame_times
-from rainscore.colocate.pairing import ACCUMULATION, HALF_HOUR
+from rainscore.colocate.pairing import ACCUMULATION
 from rainscore.grids.imerg import Box
 from rainscore.grids.projected import ProjectedGrid
 from rainscore.grids.regrid import AreaWeights, Regridder, weights_key
+from rainscore.half_hour import HALF_HOUR
 from rainscore.units import ACCUMULATION_UNITS, RATE_UNITS
 
 logger = logging.getLogger(__name__)

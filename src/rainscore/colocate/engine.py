@@ -62,10 +62,11 @@ from rainscore.colocate.block import (
 from rainscore.colocate.config import ColocationConfig
 from rainscore.colocate.executors import run_blocks
 from rainscore.colocate.frames import FrameModel, frame_model, inventory_frame_times
-from rainscore.colocate.pairing import HALF_HOUR, as_utc_naive, half_hours
+from rainscore.colocate.pairing import as_utc_naive, half_hours
 from rainscore.execution import ExecutorConfig
 from rainscore.grids.imerg import IMERG_CRS, Box
 from rainscore.grids.projected import ProjectedGrid
+from rainscore.half_hour import HALF_HOUR
 
 logger = logging.getLogger(__name__)
 

@@ -29,13 +29,13 @@ import pandas as pd
 from rainscore.colocate.pairing import (
     ACCUMULATION,
     FRAME_KINDS,
-    HALF_HOUR_MINUTES,
     RATE,
     FramePairs,
     as_utc_naive,
     on_frame_lattice,
     pair_frames,
 )
+from rainscore.half_hour import HALF_HOUR_MINUTES
 from rainscore.units import ACCUMULATION_UNITS, RATE_UNITS
 
 #: Units of a frame's values, by kind (as :func:`rainscore.io.open_radar` returns them).

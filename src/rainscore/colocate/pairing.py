@@ -1,8 +1,8 @@
 """The half hour, and which IMERG half hours a radar frame is paired with.
 
-The one home of the half hour (:data:`HALF_HOUR`, :data:`HALF_HOUR_MINUTES`): an IMERG
-map's ``time`` is the start T of its half hour [T, T + 30 min). With a lag, the half hour
-starting at T gets the radar of [T + lag, T + lag + 30 min).
+The half hour's length lives in :mod:`rainscore.half_hour`: an IMERG map's ``time`` is the
+start T of its half hour [T, T + 30 min). With a lag, the half hour starting at T gets the
+radar of [T + lag, T + lag + 30 min).
 
 How a frame pairs depends on its kind (:mod:`rainscore.colocate.frames`):
 
@@ -25,10 +25,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-HALF_HOUR_MINUTES = 30
-"""Length of an IMERG half hour, minutes."""
-HALF_HOUR = np.timedelta64(HALF_HOUR_MINUTES, "m")
-"""Length of an IMERG half hour."""
+from rainscore.half_hour import HALF_HOUR, HALF_HOUR_MINUTES
+
 _NS_PER_MINUTE = 60 * 10**9
 _HALF_HOUR_NS = HALF_HOUR_MINUTES * _NS_PER_MINUTE
 

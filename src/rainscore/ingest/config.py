@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rainscore.colocate.pairing import HALF_HOUR_MINUTES
+from rainscore.half_hour import HALF_HOUR_MINUTES
 from rainscore.io.imerg_filename import check_run
 from rainscore.params import dataclass_from_params
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.execution import ExecutorConfig, Workers
 from rainscore.grids import Box
 from rainscore.grids.imerg import IMERG_CRS
+from rainscore.half_hour import HALF_HOUR
 from rainscore.ingest.config import IngestionConfig
 from rainscore.ingest.fingerprint import fingerprint
 from rainscore.ingest.parallel import file_workers, map_files

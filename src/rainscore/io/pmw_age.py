@@ -26,9 +26,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from rainscore.half_hour import HALF_HOUR_MINUTES
 from rainscore.io.imerg_filename import IMERG_PRODUCTS
 
-HALF_HOUR_MINUTES = 30
 _BLOCK_ELEMENTS = 4_000_000  # pixels × half hours processed at once (bounds memory)
 _PRODUCTS = tuple(IMERG_PRODUCTS.values())
 _EARLY = IMERG_PRODUCTS["early"]  # the run without backward age (no future data)

@@ -20,10 +20,10 @@ from rainscore.colocate import (
     plan_colocation,
     resume_time,
 )
-from rainscore.colocate.pairing import HALF_HOUR
 from rainscore.colocate.pairs import MaskConfig, pair_imerg_radar
 from rainscore.execution import ExecutorConfig
 from rainscore.grids import Box
+from rainscore.half_hour import HALF_HOUR
 from rainscore.stores import StoreUpdate
 from rainscore.validation import (
     ExpectationConfig,
