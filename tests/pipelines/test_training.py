@@ -12,6 +12,7 @@ from rainscore.analysis import local_error_blocks
 from rainscore.analysis.sources import RadarSideInputError
 from rainscore.grids import Box
 from rainscore.models import SPLITS, ModelArtefact, load_artefact
+from rainscore.models.intervals import conformal_quantile
 from rainscore.param_sections import ParameterError
 from rainscore.pipeline_registry import register_pipelines
 from rainscore.testing import fake_imerg_cube, fake_map_scores, fake_pairs
@@ -66,6 +67,7 @@ def test_every_output_is_written(trained, module_project) -> None:
         "06_models/unet_best_params.json",
         "06_models/unet_model",
         "07_model_output/unet_predictions.parquet",
+        "07_model_output/baseline_predictions.parquet",
         "08_reporting/model_evaluation.parquet",
         "08_reporting/training/predicted_vs_actual.png",
     ):
@@ -135,6 +137,31 @@ def test_the_evaluation_holds_every_baseline_and_the_unet(trained) -> None:
         float(evaluation.loc["unet", "spearman"]) > best_baseline
     )
     assert not evaluation.loc[BASELINES, "beats_best_baseline"].any()
+
+
+def test_baseline_predictions_cover_every_map_with_the_validation_calibrated_interval(
+    trained,
+) -> None:
+    predictions = trained.load("baseline_predictions")
+    assert list(predictions.columns) == [
+        "time", "split", "model", "actual", "predicted", "lower", "upper"
+    ]  # fmt: skip
+    assert sorted(predictions["model"].unique()) == sorted(BASELINES)
+    unet = trained.load("unet_predictions")
+    for name, rows in predictions.groupby("model"):
+        assert list(rows["time"]) == list(unet["time"]), name
+        assert list(rows["split"]) == list(unet["split"]), name
+        np.testing.assert_array_equal(rows["actual"], unet["actual"])
+        # the half-width is the conformal quantile of the validation residuals
+        validation = rows[(rows["split"] == "validation") & rows["actual"].notna()]
+        quantile = conformal_quantile((validation["actual"] - validation["predicted"]).abs(), 0.8)
+        test = rows[(rows["split"] == "test") & (rows["lower"] > 0) & (rows["upper"] < 1)]
+        np.testing.assert_allclose(test["upper"] - test["predicted"], quantile, err_msg=name)
+    # the test rows give the evaluation's metrics
+    evaluation = trained.load("model_evaluation").set_index("model")
+    test = predictions[(predictions["split"] == "test") & predictions["actual"].notna()]
+    mae = (test["predicted"] - test["actual"]).abs().groupby(test["model"]).mean()
+    np.testing.assert_allclose(mae["climatology"], evaluation.loc["climatology", "mae"])
 
 
 def test_radar_side_baseline_inputs_are_refused(trained, module_project) -> None:

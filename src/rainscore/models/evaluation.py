@@ -40,6 +40,7 @@ from rainscore.analysis.sources import imerg_side_columns, require_imerg_side
 from rainscore.models.intervals import SplitConformal, interval_coverage
 
 __all__ = [
+    "BASELINE_PREDICTION_COLUMNS",
     "DEFAULT_COVARIATES",
     "EVALUATION_COLUMNS",
     "Baseline",
@@ -50,6 +51,7 @@ __all__ = [
     "fit_covariate",
     "fit_gradient_boosting",
     "pixel_skill",
+    "predict_baselines",
     "regression_metrics",
 ]
 
@@ -69,6 +71,17 @@ EVALUATION_COLUMNS: tuple[str, ...] = (
     "verdict",
 )
 """The columns of :func:`evaluation_table`, in order."""
+
+BASELINE_PREDICTION_COLUMNS: tuple[str, ...] = (
+    "time",
+    "split",
+    "model",
+    "actual",
+    "predicted",
+    "lower",
+    "upper",
+)
+"""The columns of :func:`predict_baselines`, in order."""
 
 
 def _finite_pairs(predicted: np.ndarray, actual: np.ndarray, what: str) -> np.ndarray:
@@ -452,6 +465,57 @@ def evaluate_baselines(
             {"model": name, "kind": "baseline", **metrics, "n_test": n, "pixel_skill": np.nan}
         )
     return rows
+
+
+def predict_baselines(
+    baselines: Mapping[str, Baseline], table: pd.DataFrame, target: str, split: pd.DataFrame
+) -> pd.DataFrame:
+    """Every baseline's estimate and interval for every map of every split.
+
+    Args:
+        baselines: From :func:`fit_baselines` (calibrated).
+        table: As for :func:`fit_baselines`.
+        target: Target column.
+        split: The training split covering every row (``gap`` maps included, as in
+            ``unet_predictions``).
+
+    Returns:
+        :data:`BASELINE_PREDICTION_COLUMNS`: one row per baseline and map (baselines in
+        the order given, maps in time order); ``actual`` is NaN where the target is
+        undefined, ``predicted`` is clipped to the score's range (``Baseline.conformal``'s
+        bounds) and ``lower``/``upper`` is the interval calibrated on the validation split.
+    """
+    labelled = _with_split(table, split)
+    times = (
+        pd.DatetimeIndex(labelled["time"])
+        if "time" in labelled.columns
+        else pd.DatetimeIndex(labelled.index)
+    )
+    order = np.argsort(times.to_numpy(), kind="stable")
+    labelled, times = labelled.iloc[order], times[order]
+    actual = labelled[target].to_numpy(dtype=np.float64, na_value=np.nan)
+    frames = []
+    for name, baseline in baselines.items():
+        if baseline.conformal is None:
+            raise ValueError(f"baseline {name}: no conformal calibration")
+        predicted = baseline.conformal.clip(baseline.predict(labelled))
+        lower, upper = baseline.conformal.interval(predicted)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "time": times,
+                    "split": labelled["_split"].to_numpy(),
+                    "model": name,
+                    "actual": actual,
+                    "predicted": predicted,
+                    "lower": lower,
+                    "upper": upper,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({c: [] for c in BASELINE_PREDICTION_COLUMNS})
+    return pd.concat(frames, ignore_index=True)[list(BASELINE_PREDICTION_COLUMNS)]
 
 
 def evaluation_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:

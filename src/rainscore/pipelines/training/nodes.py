@@ -40,6 +40,7 @@ from rainscore.models import (
     unet_from_artefact,
     unet_objective,
 )
+from rainscore.models.evaluation import predict_baselines
 from rainscore.models.study import JOURNAL_NAME, run_study
 from rainscore.param_sections import ScoringSection, TrainingSection
 from rainscore.reporting import predicted_vs_actual_figure
@@ -261,13 +262,17 @@ def evaluate_models(
     training: dict[str, Any],
     target: dict[str, Any],
     scoring: dict[str, Any],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The U-Net beside every baseline on the test maps: one row per model.
 
     The baselines read the IMERG-side features of the whole box
     (:func:`rainscore.analysis.sources.imerg_features`), not ``map_scores``' (averaged over
     the radar's scoring mask); ``rank`` orders the models by Spearman ρ (1 = best) and
     ``beats_best_baseline`` says whether a model's ρ is above every baseline's.
+
+    Returns:
+        ``model_evaluation`` and ``baseline_predictions`` (every baseline's estimate and
+        interval for every map: :func:`rainscore.models.evaluation.predict_baselines`).
     """
     config = TrainingSection.from_dict(training)
     score = TargetConfig.from_dict(target).score
@@ -300,7 +305,9 @@ def evaluate_models(
             "pixel_skill": unet_pixel_skill,
         }
     )
-    return _ranked(evaluation_table(rows))
+    return _ranked(evaluation_table(rows)), predict_baselines(
+        baselines, table, score, training_split
+    )
 
 
 def _ranked(evaluation: pd.DataFrame) -> pd.DataFrame:

@@ -77,7 +77,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:target",
                     "params:scoring",
                 ],
-                outputs="model_evaluation",
+                outputs=["model_evaluation", "baseline_predictions"],
                 name="evaluate_models",
             ),
             Node(
