@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
-from rainscore.models.training import TrainConfig, fit, seed_everything
+from rainscore.models.training import TrainConfig, fit, predict, seed_everything
 from rainscore.models.unet import UNet, UNetConfig, unet_loss, unet_loss_fn
 
 torch.set_num_threads(1)
@@ -33,6 +34,29 @@ def test_shapes_of_both_heads(norm: str, depth: int, height: int, width: int) ->
     assert local_error.shape == (3, 1, height, width)
     assert score.shape == (3,)
     assert torch.isfinite(local_error).all() and torch.isfinite(score).all()
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_score_alone_equals_the_forward_score(depth: int) -> None:
+    seed_everything(0)
+    model = UNet(UNetConfig(in_channels=3, depth=depth, width=4, norm="batch")).eval()
+    x = torch.randn(4, 3, 16, 24)
+    with torch.no_grad():
+        assert torch.equal(model.score(x), model(x)[1])
+    with pytest.raises(ValueError, match=r"shape \(1, 3, 9, 8\)"):
+        UNet(UNetConfig(in_channels=3, depth=3, width=4)).score(torch.zeros(1, 3, 9, 8))
+
+
+def test_predict_calls_the_forward_given() -> None:
+    seed_everything(0)
+    model = UNet(UNetConfig(in_channels=3, depth=1, width=4))
+    x = torch.randn(6, 3, 8, 8)
+    loader = [{"x": x[:4], "index": torch.arange(4)}, {"x": x[4:], "index": torch.arange(4, 6)}]
+    both = predict(model, loader, "cpu")
+    alone = predict(model, loader, "cpu", forward=lambda b: {"score": model.score(b)})
+    assert set(alone) == {"score", "index"}
+    np.testing.assert_array_equal(alone["score"], both["score"])
+    np.testing.assert_array_equal(alone["index"], np.arange(6))
 
 
 @pytest.mark.parametrize("shape", [(1, 3, 12, 16), (1, 3, 16, 20), (1, 3, 9, 8)])

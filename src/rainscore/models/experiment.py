@@ -407,10 +407,10 @@ def unet_from_artefact(
 def predict_unet_scores(
     model: UNet, data: UNetData, times: pd.DatetimeIndex, norm: NormStats, loop: TrainConfig
 ) -> np.ndarray:
-    """The predicted map score of each of ``times`` (their order)."""
+    """The predicted map score of each of ``times`` (their order), without the decoder."""
     dataset = data.dataset(times, norm, model.multiple)
     loader = make_loader(dataset, loop, shuffle=False)
-    out = predict(model, loader, loop.device, keep=("score",))
+    out = predict(model, loader, loop.device, forward=lambda x: {"score": model.score(x)})
     return out["score"][np.argsort(out["index"])].astype(np.float64)
 
 

@@ -266,7 +266,7 @@ class UNetScorer:
     def score(self, channels: np.ndarray, device: torch.device, batch_size: int) -> pd.DataFrame:
         """``unet_score``, ``unet_lower``, ``unet_upper`` of raw channels ``(C, N, H, W)``."""
         x = _model_input(channels, self.norm, self.model.multiple)
-        out = _batched(lambda b: self.model(b)[1], self.model, x, device, batch_size)
+        out = _batched(self.model.score, self.model, x, device, batch_size)
         score = self.conformal.clip(out.astype(np.float64))
         lower, upper = self.conformal.interval(score)
         return pd.DataFrame({"unet_score": score, "unet_lower": lower, "unet_upper": upper})

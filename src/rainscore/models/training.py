@@ -670,6 +670,7 @@ def predict(
     device: torch.device | str = "auto",
     *,
     keep: tuple[str, ...] | None = None,
+    forward: Callable[[Tensor], Any] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run ``model`` on ``batch["x"]`` of every batch; concatenate the outputs in order.
 
@@ -684,6 +685,9 @@ def predict(
         device: A device or a name for :func:`pick_device`.
         keep: Outputs to keep (e.g. ``("score",)`` to drop the local error maps);
             ``None`` keeps all.
+        forward: What to call on ``batch["x"]`` instead of ``model`` (e.g. a method that
+            computes fewer outputs, returning a dict of them); ``model`` still sets the
+            device and the evaluation mode.
 
     Returns:
         One array per output (and ``index``), first dim the samples.
@@ -697,7 +701,7 @@ def predict(
     with torch.no_grad():
         for raw in loader:
             batch = _to_device(raw, device)
-            outputs = _named_outputs(model, model(batch["x"]))
+            outputs = _named_outputs(model, (forward or model)(batch["x"]))
             if isinstance(raw.get("index"), Tensor):
                 outputs["index"] = raw["index"]
             for name, value in outputs.items():

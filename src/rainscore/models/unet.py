@@ -151,6 +151,33 @@ class UNet(nn.Module):
             ValueError: If ``x`` is not 4-D with ``in_channels`` channels, or H or W is not
                 a multiple of :attr:`multiple` (the message names the shape).
         """
+        skips = self._encode(x)
+        x = skips[-1]
+        score = self.score_head(x.mean(dim=(-2, -1))).squeeze(-1)
+        for up, block, skip in zip(self.up, self.decoder, reversed(skips[:-1]), strict=True):
+            x = block(torch.cat([up(x), skip], dim=1))
+        return self.local_head(x), score
+
+    def score(self, x: Tensor) -> Tensor:
+        """The map score alone: the encoder and the score head, without the decoder.
+
+        Equal to ``forward(x)[1]`` (the score head reads the bottleneck), at the cost of the
+        encoder only: inference and conformal calibration need no local error map.
+
+        Args:
+            x: Inputs ``(N, in_channels, H, W)``, H and W multiples of :attr:`multiple`.
+
+        Returns:
+            ``(N,)`` scores.
+
+        Raises:
+            ValueError: As :meth:`forward`.
+        """
+        bottleneck = self._encode(x)[-1]
+        return self.score_head(bottleneck.mean(dim=(-2, -1))).squeeze(-1)
+
+    def _encode(self, x: Tensor) -> list[Tensor]:
+        """The encoder's output at every level (the skips), the bottleneck last."""
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
             raise ValueError(
                 f"UNet input must be (N, {self.config.in_channels}, H, W), "
@@ -169,10 +196,7 @@ class UNet(nn.Module):
                 x = F.max_pool2d(x, kernel_size=2)
             x = block(x)
             skips.append(x)
-        score = self.score_head(x.mean(dim=(-2, -1))).squeeze(-1)
-        for up, block, skip in zip(self.up, self.decoder, reversed(skips[:-1]), strict=True):
-            x = block(torch.cat([up(x), skip], dim=1))
-        return self.local_head(x), score
+        return skips
 
 
 def _masked_mse(predicted: Tensor, target: Tensor, mask: Tensor) -> Tensor:
