@@ -1,4 +1,4 @@
-"""The model figures: one model's predicted vs actual, every model's small multiples, the entry point."""
+"""The model figures: predicted vs actual of one model, of every model, and the entry point."""
 
 from __future__ import annotations
 
