@@ -27,6 +27,13 @@ from rainscore.scores.catalogue import score_info
 
 #: Covariates that describe satellite presence: a useful target score depends on them.
 PRESENCE_COVARIATES = ("pmw_age_mean", "pmw_coverage", "ir_influence_mean", "quality_index_mean")
+#: Axis labels (with units) of the presence covariates.
+COVARIATE_LABELS = {
+    "pmw_age_mean": "mean PMW age (min)",
+    "pmw_coverage": "PMW coverage (fraction of cells)",
+    "ir_influence_mean": "mean IR influence (%)",
+    "quality_index_mean": "mean quality index (1)",
+}
 #: Categorical context the scores are broken down by.
 GROUPINGS = ("season", "hour", "true_regime")
 
@@ -342,6 +349,9 @@ def analysis_figures(
             ax.hist(s, bins=30, color="tab:blue", alpha=0.8)
         ax.set_title(f"{c}\n{analysis.coverage[c]:.0%} of maps defined", fontsize=8)
         ax.tick_params(labelsize=7)
+        units = score_info(c).units
+        ax.set_xlabel(c if units == "1" else f"{c} ({units})", fontsize=7)
+        ax.set_ylabel("number of maps", fontsize=7)
     for ax in axes.ravel()[len(cands) :]:
         ax.set_visible(False)
     fig.suptitle("Distributions of the candidate scores", fontsize=10)
@@ -400,6 +410,8 @@ def analysis_figures(
                     fontsize=7,
                 )
                 ax.tick_params(labelsize=6)
+                ax.set_xlabel(COVARIATE_LABELS.get(cov, cov), fontsize=6)
+                ax.set_ylabel(f"median {c}", fontsize=6)
         fig.suptitle(
             "Median (IQR) of each score by quantile bin of satellite presence", fontsize=10
         )

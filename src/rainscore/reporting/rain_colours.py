@@ -43,10 +43,9 @@ def rain_colour_scale() -> tuple[ListedColormap, BoundaryNorm]:
     Returns:
         ``(cmap, norm)`` for ``imshow``/``pcolormesh`` (``cmap=..., norm=...``).
     """
-    cmap = ListedColormap(list(_RAIN_COLOURS[:-1]), name="rainscore_rain")
-    cmap.set_under(DRY_COLOUR)
-    cmap.set_over(_RAIN_COLOURS[-1])
-    cmap.set_bad(MISSING_COLOUR)
+    cmap = ListedColormap(list(_RAIN_COLOURS[:-1]), name="rainscore_rain").with_extremes(
+        under=DRY_COLOUR, over=_RAIN_COLOURS[-1], bad=MISSING_COLOUR
+    )
     norm = BoundaryNorm(list(RAIN_LEVELS), ncolors=cmap.N, extend="neither")
     return cmap, norm
 
