@@ -115,9 +115,10 @@ def latent_figure(
     norm = Normalize(*(np.nanmin(actual), np.nanmax(actual)) if defined.any() else (0, 1))
     cmap = colormaps[_SCORE_CMAP]
     handles = []
-    for name in dict.fromkeys(split):
-        marker = _MARKERS.get(str(name), "o")
-        rows = np.asarray(split) == name
+    names = list(dict.fromkeys(str(name) for name in split))
+    for name in sorted(names, key=lambda n: list(_MARKERS).index(n) if n in _MARKERS else 99):
+        marker = _MARKERS.get(name, "o")
+        rows = np.asarray(split).astype(str) == name
         ax.scatter(
             *xy[rows & defined].T,
             c=actual[rows & defined],

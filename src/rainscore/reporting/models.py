@@ -264,7 +264,7 @@ def models_figure(
     ]
     ncols = min(4, len(models))
     fig, axes = panel_grid(
-        len(models), ncols=ncols, panel_size=(3.1, 3.2), sharex=True, sharey=True
+        len(models), ncols=ncols, panel_size=(3.0, 3.4), sharex=True, sharey=True
     )
     low, high = _limits(tests)
     rows = evaluation.set_index("model") if not evaluation.empty else pd.DataFrame()
@@ -283,7 +283,6 @@ def models_figure(
         ax.set_title(title, fontsize=8, color=colour)
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
-        ax.set_aspect("equal", adjustable="box")
         ax.grid(alpha=0.3, lw=0.5)
     for index, ax in enumerate(axes):
         if index % ncols == 0:
