@@ -9,13 +9,16 @@ import pytest
 from rainscore.analysis.sources import RadarSideInputError
 from rainscore.models.evaluation import (
     EVALUATION_COLUMNS,
+    Baseline,
     evaluate_baselines,
     evaluation_table,
     fit_baselines,
     fit_gradient_boosting,
     pixel_skill,
+    predict_baselines,
     regression_metrics,
 )
+from rainscore.models.intervals import SplitConformal
 from rainscore.models.split import SplitConfig, make_split
 
 SPLIT = SplitConfig(block="1D", gap="3h", pattern=("train", "train", "train", "validation", "test"))
@@ -215,3 +218,24 @@ def test_evaluation_table_reports_a_losing_model(world) -> None:
     assert evaluation_table(rows[2:3])["verdict"].tolist() == ["no baseline to compare with"]
     with pytest.raises(ValueError, match=r"kind baseline\|deep"):
         evaluation_table([{"model": "x", "kind": "cnn"}])
+
+
+def test_baselines_are_scored_on_the_clipped_estimates_that_their_predictions_hold(world) -> None:
+    """An estimate beyond the score's range counts as the clipped value that
+    ``predict_baselines`` (and the report) shows, as the U-Net's does."""
+    table, split = world
+    too_high = Baseline(
+        "too_high",
+        (),
+        lambda x: np.full(len(x), 1.5),
+        conformal=SplitConformal(quantile=0.1, coverage=0.8, n_calibration=10, bounds=(0.0, 1.0)),
+    )
+    baselines = {"too_high": too_high}
+    (row,) = evaluate_baselines(baselines, table, "fss_t0.5_w9", split)
+    test = table["fss_t0.5_w9"][(split["split"] == "test").to_numpy()].dropna()
+    assert row["mae"] == pytest.approx(np.mean(np.abs(1.0 - test)))
+    assert row["coverage"] == pytest.approx(np.mean((test >= 0.9) & (test <= 1.0)))
+    predictions = predict_baselines(baselines, table, "fss_t0.5_w9", split)
+    rows = predictions[(predictions["split"] == "test") & predictions["actual"].notna()]
+    assert (rows["predicted"] == 1.0).all()
+    assert row["mae"] == pytest.approx((rows["predicted"] - rows["actual"]).abs().mean())

@@ -161,7 +161,7 @@ def test_baseline_predictions_cover_every_map_with_the_validation_calibrated_int
     evaluation = trained.load("model_evaluation").set_index("model")
     test = predictions[(predictions["split"] == "test") & predictions["actual"].notna()]
     mae = (test["predicted"] - test["actual"]).abs().groupby(test["model"]).mean()
-    np.testing.assert_allclose(mae["climatology"], evaluation.loc["climatology", "mae"])
+    np.testing.assert_allclose(mae[BASELINES], evaluation.loc[BASELINES, "mae"].astype(float))
 
 
 def test_radar_side_baseline_inputs_are_refused(trained, module_project) -> None:
@@ -169,7 +169,7 @@ def test_radar_side_baseline_inputs_are_refused(trained, module_project) -> None
     try:
         catalog = module_project.catalog()
         catalog["unet_pixel_skill"] = 0.1  # the in-memory output of predict_unet
-        pipeline = register_pipelines()["training"].only_nodes("evaluate_models")
+        pipeline = register_pipelines()["training"].only_nodes("training.evaluate_models")
         with pytest.raises(ParameterError, match=r"'convective_fraction' \(radar\)"):
             SequentialRunner().run(pipeline, catalog)
     finally:
@@ -180,6 +180,6 @@ def test_a_radar_dataset_as_the_imerg_cube_is_refused(trained, module_project) -
     catalog = module_project.catalog()
     pairs = fake_pairs(4, box=Box.from_dict(module_project.params["box"]), seed=2)
     catalog["imerg_cube"] = pairs
-    pipeline = register_pipelines()["training"].only_nodes("tune_unet")
+    pipeline = register_pipelines()["training"].only_nodes("training.tune_unet")
     with pytest.raises(RadarSideInputError, match=r"radar-side variables \['radar', 'valid"):
         SequentialRunner().run(pipeline, catalog)

@@ -451,15 +451,23 @@ def evaluate_baselines(
     Returns:
         One dict per baseline: ``model``, ``kind`` (``baseline``), the metrics of
         :func:`regression_metrics` on the test maps (``n_test``: maps with a defined
-        target) and ``pixel_skill`` (NaN: a baseline has no local error map).
+        target) and ``pixel_skill`` (NaN: a baseline has no local error map). The
+        estimates are clipped to the score's range first, as the U-Net's are and as
+        :func:`predict_baselines` holds them.
+
+    Raises:
+        ValueError: A baseline has not been calibrated.
     """
     labelled = _with_split(table, split)
     test = labelled[labelled["_split"] == "test"]
     actual = test[target].to_numpy(dtype=np.float64, na_value=np.nan)
     rows = []
     for name, baseline in baselines.items():
-        lower, upper = baseline.interval(test)
-        metrics = regression_metrics(baseline.predict(test), actual, lower, upper)
+        if baseline.conformal is None:
+            raise ValueError(f"baseline {name}: no conformal calibration")
+        predicted = baseline.conformal.clip(baseline.predict(test))
+        lower, upper = baseline.conformal.interval(predicted)
+        metrics = regression_metrics(predicted, actual, lower, upper)
         n = metrics.pop("n")
         rows.append(
             {"model": name, "kind": "baseline", **metrics, "n_test": n, "pixel_skill": np.nan}
