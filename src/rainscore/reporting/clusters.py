@@ -23,13 +23,13 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from rainscore.grids import Box
 from rainscore.models.artefacts import ModelArtefact
 from rainscore.models.clustering import ClusterModel
 from rainscore.models.inference import ClusterScorer
 from rainscore.models.labelling import ClusterLabels
 from rainscore.reporting.coastlines import draw_boundaries
 from rainscore.reporting.figure import ReportFigure
+from rainscore.reporting.maps import grid_box
 from rainscore.reporting.panels import message_figure, panel_grid
 from rainscore.reporting.rain_colours import RAIN_LEVELS, RATE_UNITS, rain_colour_scale
 
@@ -108,17 +108,6 @@ def _coordinates(
     return (lat, lon) if (lat.size, lon.size) == tuple(shape) else None
 
 
-def _box(lat: np.ndarray, lon: np.ndarray) -> Box:
-    half_lat = abs(float(lat[1] - lat[0])) / 2 if lat.size > 1 else 0.05
-    half_lon = abs(float(lon[1] - lon[0])) / 2 if lon.size > 1 else 0.05
-    return Box(
-        lat_min=max(-90.0, float(lat.min()) - half_lat),
-        lat_max=min(90.0, float(lat.max()) + half_lat),
-        lon_min=max(-180.0, float(lon.min()) - half_lon),
-        lon_max=min(180.0, float(lon.max()) + half_lon),
-    )
-
-
 def _rain_colourbar(fig: Figure, axes: Sequence[Axes]) -> None:
     """One rain-scale colour bar beside every panel (the levels ticked, in mm/h)."""
     cmap, norm = rain_colour_scale()
@@ -172,18 +161,27 @@ def prototypes_figure(
     if len(labels) != n:
         raise ValueError(f"{method}: {n} prototypes but {len(labels)} rows of cluster labels")
     ncols = grid[1] if grid is not None else min(4, n)
-    size = 2.7
+    box, aspect = None, 1.0
+    if coordinates is not None:
+        lat, lon = coordinates
+        box = grid_box(xr.Dataset(coords={"lat": lat, "lon": lon}))
+        aspect = 1.0 / np.cos(np.deg2rad(0.5 * (box.lat_min + box.lat_max)))
+    size = 2.7  # a panel's width; its height keeps the map's aspect, plus the title's room
     fig, axes = panel_grid(
-        n, ncols=ncols, panel_size=(size, size * height / width + 0.6), sharex=True, sharey=True
+        n,
+        ncols=ncols,
+        panel_size=(size, size * aspect * height / width + 1.0),
+        sharex=True,
+        sharey=True,
     )
     cmap, norm = rain_colour_scale()
-    box = _box(*coordinates) if coordinates is not None else None
     for k, ax in enumerate(axes):
-        if coordinates is not None:
-            lat, lon = coordinates
+        if box is not None:
             ax.pcolormesh(lon, lat, rates[k], cmap=cmap, norm=norm, shading="nearest")
             draw_boundaries(ax, box)
-            ax.set_aspect("equal")
+            ax.set_xlim(box.lon_min, box.lon_max)
+            ax.set_ylim(box.lat_min, box.lat_max)
+            ax.set_aspect(aspect)
         else:
             ax.imshow(rates[k], cmap=cmap, norm=norm, origin="lower")
         ax.set_title(f"cluster {k}: {_label_text(labels.iloc[k])}", fontsize=7)
