@@ -11,10 +11,12 @@ import os
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MPLBACKEND", "Agg")
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -25,6 +27,21 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TINY_BOX = {"lat_min": 45.0, "lat_max": 46.0, "lon_min": 1.0, "lon_max": 2.5}
 TEST_DATA = Path(__file__).resolve().parent / "data"
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mlflow_store(tmp_path_factory) -> Iterator[str]:
+    """Every Kedro session of the suite tracks its runs into one temporary MLflow store.
+
+    ``conf/base/mlflow.yml`` reads ``MLFLOW_TRACKING_URI`` before its default (a store
+    under the project): no test writes ``mlflow.db`` or ``data/mlflow`` into the checkout,
+    or logs to a server set in the developer's shell. Subprocesses inherit it. Tests of
+    the tracking itself point it at a store of their own.
+    """
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        yield uri
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,10 @@
 """Project hooks: before any node runs, every parameter section is validated and a pipeline
-run alone is checked for inputs that another pipeline makes and that do not exist yet."""
+run alone is checked for inputs that another pipeline makes and that do not exist yet;
+during a tracked run, the evaluation tables and the model artefacts are logged to MLflow.
+
+The two checks run before every other ``before_pipeline_run`` hook (``tryfirst``), in
+particular before kedro-mlflow's, which opens the run's MLflow run: a run stopped by them
+leaves no MLflow run behind."""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from typing import Any
 import click
 from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol, DatasetError
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 
+from rainscore import tracking
 from rainscore.param_sections import validate_parameters
 
 logger = logging.getLogger(__name__)
@@ -23,7 +29,7 @@ class ParameterValidationHooks:
     before a run starts, so a bad value or a misspelt section (``--params
     ingestoin.strict=true``) stops ``kedro run`` before any node does work."""
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
     ) -> None:
@@ -83,7 +89,7 @@ class MissingInputsHooks:
     checked.
     """
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: CatalogProtocol
     ) -> None:
@@ -110,3 +116,50 @@ class MissingInputsHooks:
             f"The {running} pipeline needs inputs that do not exist yet: {listed}. "
             f"Run first: kedro run --pipelines={','.join(upstream)}"
         )
+
+
+TRACKED_TABLES = (
+    "model_evaluation",
+    "clustering_evaluation",
+    "reconstruction_quality",
+    "clustering_selection",
+    "cluster_labels",
+)
+"""Tables logged as MLflow tables (``tables/<name>.json``) when a node saves them."""
+
+TRACKED_SCORES = ("model_evaluation", "clustering_evaluation")
+"""Evaluation tables whose headline scores are also run metrics (``<name>.<model>.<score>``)."""
+
+TRACKED_SUMMARIES = ("unet_best_params", "autoencoder_best_params")
+"""Study summaries logged as JSON artifacts (``<name>.json``)."""
+
+TRACKED_MODELS = ("unet_model", "autoencoder_model", "kmeans_model", "dec_model", "desom_model")
+"""Model artefacts logged as artifact folders (``models/<name>``: safetensors + model.json)."""
+
+
+class TrackingHooks:
+    """Log the model pipelines' evaluation tables, study summaries and model artefacts to
+    the run's MLflow run as their nodes save them (:mod:`rainscore.tracking`).
+
+    kedro-mlflow opens the MLflow run and logs the nodes' parameters; the per-epoch losses
+    and the Optuna trials are logged by the nodes themselves. Without an active MLflow run
+    (tracking off, or a runner whose nodes run in other processes) nothing is logged.
+    """
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node: Node) -> None:
+        """Log ``data`` when ``dataset_name`` is tracked.
+
+        Args:
+            dataset_name: The saved dataset's catalog name.
+            data: What the node saved.
+            node: The node that saved it.
+        """
+        if dataset_name in TRACKED_TABLES:
+            tracking.log_table(dataset_name, data)
+        if dataset_name in TRACKED_SCORES:
+            tracking.log_scores(dataset_name, data)
+        if dataset_name in TRACKED_SUMMARIES:
+            tracking.log_summary(dataset_name, data)
+        if dataset_name in TRACKED_MODELS:
+            tracking.log_model_artefact(dataset_name, data)

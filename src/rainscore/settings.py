@@ -1,10 +1,17 @@
 """Kedro project settings."""
 
+import os
 import warnings
 
 from kedro.config import OmegaConfigLoader
+from omegaconf.resolvers import oc
 
-from rainscore.hooks import MissingInputsHooks, ParameterValidationHooks
+from rainscore.hooks import MissingInputsHooks, ParameterValidationHooks, TrackingHooks
+
+# Nothing reaches the network: MLflow's usage telemetry is off (kedro-mlflow imports MLflow
+# when the session registers its hook, after this module; DO_NOT_TRACK=1 is not MLflow's
+# "true"). An explicit MLFLOW_DISABLE_TELEMETRY in the environment wins.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 # Kedro's config loader registers its resolvers with OmegaConf.register_new_resolver(),
 # deprecated in OmegaConf 2.4: every run printed that upstream warning three times, which
@@ -15,10 +22,19 @@ warnings.filterwarnings(
     category=UserWarning,
     module=r"kedro\.config\.omegaconf_config",
 )
+# kedro-mlflow registers its "km.random_name" resolver the same way at every session.
+warnings.filterwarnings(
+    "ignore",
+    message=r"register_new_resolver\(\) is deprecated",
+    category=UserWarning,
+    module=r"kedro_mlflow\.framework\.hooks\.mlflow_hook",
+)
 
 # Every parameter section is parsed and validated before any node runs, then the run's
-# inputs that other pipelines make are checked (pluggy calls the last hook registered first).
-HOOKS = (MissingInputsHooks(), ParameterValidationHooks())
+# inputs that other pipelines make are checked (pluggy calls the last hook registered first;
+# both run before kedro-mlflow's hook opens the MLflow run). TrackingHooks logs the model
+# pipelines' tables and artefacts to that run (docs/tracking.md).
+HOOKS = (MissingInputsHooks(), ParameterValidationHooks(), TrackingHooks())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -26,9 +42,10 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment (conf/local, conf/dask) overrides single keys of a parameter group
     # (e.g. execution.executor) instead of replacing the whole group.
-    "merge_strategy": {"parameters": "soft"},
+    # conf/local/mlflow.yml likewise overrides single keys of conf/base/mlflow.yml (the
+    # tracking URI of a shared server) and keeps the others.
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
+    # ${oc.env:VAR,default} outside credentials: conf/base/mlflow.yml reads the tracking URI
+    # from MLFLOW_TRACKING_URI when it is set (tests point it at a temporary store).
+    "custom_resolvers": {"oc.env": oc.env},
 }
-
-# kedro-mlflow registers its hook through an entry point; it stays off until the project's
-# tracking is configured (issue 14, conf/base/mlflow.yml).
-DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)

@@ -616,12 +616,15 @@ def autoencoder_objective(
     norm: NormStats,
     recipe: AutoencoderRecipe,
     space: Mapping[str, Dimension],
+    *,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """The Optuna objective: the best validation reconstruction loss.
 
     Each trial draws the hyper-parameters of ``space`` (names of :data:`TUNABLE`) over
     ``recipe``, trains with early stopping and pruning on the validation loss, and records
-    its best epoch (user attribute ``best_epoch``).
+    its best epoch (user attribute ``best_epoch``). ``on_epoch`` is also called after each
+    epoch of every trial (the run tracking).
 
     Raises:
         ValueError: If ``space`` names a hyper-parameter outside :data:`TUNABLE`.
@@ -635,7 +638,7 @@ def autoencoder_objective(
     def train(values: Mapping[str, Any], on_epoch: Callable[[int, dict], None]) -> TrainResult:
         return train_autoencoder(data, norm, recipe.with_values(values), on_epoch=on_epoch)[1]
 
-    return loss_objective(space, train, what="autoencoder")
+    return loss_objective(space, train, what="autoencoder", on_epoch=on_epoch)
 
 
 def autoencoder_artefact(

@@ -262,6 +262,7 @@ def unet_objective(
     space: Mapping[str, Dimension],
     *,
     best_model_dir: str | Path | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """The Optuna objective: the best validation loss of a U-Net trained on ``train``.
 
@@ -279,6 +280,7 @@ def unet_objective(
         recipe: The values of every hyper-parameter the space does not name.
         space: The search space.
         best_model_dir: Folder of the study's best model so far (``None``: not kept).
+        on_epoch: Also called after each epoch of every trial (the run tracking).
 
     Returns:
         ``objective(trial) -> best validation loss``.
@@ -304,7 +306,7 @@ def unet_objective(
         info |= {"params": dict(values), "epochs": int(result.best_epoch), "splits": ["train"]}
         _replace_artefact(unet_artefact(model, norm, training=info), Path(best_model_dir))
 
-    return loss_objective(space, train, what="U-Net", on_trial=keep_best)
+    return loss_objective(space, train, what="U-Net", on_trial=keep_best, on_epoch=on_epoch)
 
 
 def _best_so_far(trial: optuna.Trial, value: float) -> bool:

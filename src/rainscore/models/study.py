@@ -50,6 +50,7 @@ def loss_objective(
     *,
     what: str,
     on_trial: Callable[[optuna.Trial, Mapping[str, Any], TrainResult], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Callable[[optuna.Trial], float]:
     """The Optuna objective: the best validation loss of ``train`` with drawn values.
 
@@ -59,6 +60,9 @@ def loss_objective(
         what: The model's name, for the log lines (``"autoencoder"``).
         on_trial: Called with the trial, its values and its result once it is trained
             (the U-Net keeps the study's best model there).
+        on_epoch: Also called after each epoch of every trial, before the pruning
+            decision, with the loop's ``(epoch, metrics)`` (the run tracking logs the
+            trial's losses there: :func:`rainscore.tracking.log_epoch`).
 
     Returns:
         ``objective(trial) -> best validation loss``; the trial's user attribute
@@ -67,7 +71,14 @@ def loss_objective(
 
     def objective(trial: optuna.Trial) -> float:
         values = suggest(trial, space)
-        result = train(values, pruning_callback(trial))
+        prune = pruning_callback(trial)
+
+        def after_epoch(epoch: int, metrics: dict[str, float]) -> None:
+            if on_epoch is not None:
+                on_epoch(epoch, metrics)
+            prune(epoch, metrics)
+
+        result = train(values, after_epoch)
         trial.set_user_attr("best_epoch", int(result.best_epoch))
         logger.info(
             "%s trial %d: %s -> best val_loss %.5g at epoch %d",

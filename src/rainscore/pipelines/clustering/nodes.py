@@ -47,6 +47,7 @@ from rainscore.models.training import seed_everything
 from rainscore.param_sections import ClusteringSection
 from rainscore.scores import score_info
 from rainscore.scores.target import TargetConfig
+from rainscore.tracking import log_history
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ def _deep_clustering(
         decoder=decoder,
         reconstruction_loss=lambda r, batch: reconstruction_loss(r, batch["x"], batch["valid"]),
     )
+    log_history(result.train.history, prefix=method)
     every_map = make_loader(
         data.dataset(data.times(), norm, model.multiple), config.loop, shuffle=False
     )

@@ -33,6 +33,7 @@ from rainscore.models.experiment import imerg_cube_path
 from rainscore.models.split import GAP, SPLITS
 from rainscore.models.study import JOURNAL_NAME, run_study
 from rainscore.param_sections import RepresentationSection
+from rainscore.tracking import epoch_logger, log_epoch, tracked_objective
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,11 @@ def tune_autoencoder(
     config = RepresentationSection.from_dict(representation)
     data = _data(imerg_cube, training_split, split)
     norm = NormStats.fit(imerg_cube, data.times("train"))
-    objective = autoencoder_objective(data, norm, config.recipe, config.tuning.space)
-    return run_study(Path(autoencoder_study) / JOURNAL_NAME, config.tuning, objective)
+    objective = autoencoder_objective(
+        data, norm, config.recipe, config.tuning.space, on_epoch=log_epoch
+    )
+    tracked = tracked_objective(objective, what="autoencoder")
+    return run_study(Path(autoencoder_study) / JOURNAL_NAME, config.tuning, tracked)
 
 
 def train_autoencoder_model(
@@ -95,7 +99,7 @@ def train_autoencoder_model(
     data = _data(imerg_cube, training_split, split)
     norm = NormStats.fit(imerg_cube, data.times("train"))
     recipe = config.recipe.with_values(autoencoder_best_params["params"])
-    model, result = train_autoencoder(data, norm, recipe)
+    model, result = train_autoencoder(data, norm, recipe, on_epoch=epoch_logger("autoencoder"))
     counts = data.roles.groupby(["role", "split"]).size()
     logger.info(
         "Autoencoder: validation loss %.5g at epoch %d (latent %d)",

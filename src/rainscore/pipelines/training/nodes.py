@@ -45,6 +45,7 @@ from rainscore.models.study import JOURNAL_NAME, run_study
 from rainscore.param_sections import ScoringSection, TrainingSection
 from rainscore.reporting import predicted_vs_actual_figure
 from rainscore.scores import TargetConfig, score_info
+from rainscore.tracking import epoch_logger, log_epoch, tracked_objective
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +106,10 @@ def tune_unet(
         config.recipe,
         tuning.space,
         best_model_dir=_best_model_dir(unet_study, tuning.study_name),
+        on_epoch=log_epoch,
     )
-    return run_study(Path(unet_study) / JOURNAL_NAME, tuning, objective)
+    tracked = tracked_objective(objective, what="unet")
+    return run_study(Path(unet_study) / JOURNAL_NAME, tuning, tracked)
 
 
 def train_unet_models(
@@ -143,7 +146,7 @@ def train_unet_models(
         logger.info(
             "The model of trial %d of study %r was not kept: training it again", trial, name
         )
-        model, result = train_unet(data, norm, recipe)
+        model, result = train_unet(data, norm, recipe, on_epoch=epoch_logger("unet_holdout"))
         holdout = unet_artefact(
             model, norm, training={**info, "splits": ["train"], "epochs": result.best_epoch}
         )
@@ -154,6 +157,7 @@ def train_unet_models(
         recipe.for_epochs(epochs),
         train_splits=("train", "validation"),
         validation=None,
+        on_epoch=epoch_logger("unet"),
     )
     return holdout, unet_artefact(
         final, norm, training={**info, "splits": ["train", "validation"], "epochs": epochs}
