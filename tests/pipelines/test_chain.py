@@ -132,13 +132,17 @@ def test_misaligned_radar_stops_the_run_with_a_report(project) -> None:
     project.run("ingestion")
     catalog = project.catalog()
     pipeline = register_pipelines()["colocation"]
-    SequentialRunner().run(pipeline.only_nodes("colocate"), catalog)
+    SequentialRunner().run(pipeline.only_nodes("colocation.colocate"), catalog)
     radar = catalog.load("radar_on_imerg_unchecked")
     shifted = radar.assign_coords(lat=np.round(radar.lat.values + 0.05, 6))
     catalog["radar_on_imerg_unchecked"] = shifted  # a half-cell shift sneaks in
     with pytest.raises(ValidationError, match=r"lat_identical failed"):
         SequentialRunner().run(
-            pipeline.only_nodes("validate_colocation", "accept_radar_on_imerg", "pair_fields"),
+            pipeline.only_nodes(
+                "colocation.validate_colocation",
+                "colocation.accept_radar_on_imerg",
+                "colocation.pair_fields",
+            ),
             catalog,
         )
     report = catalog.load("colocation_validation")

@@ -34,13 +34,19 @@ def _mentions(paragraph: str, name: str) -> bool:
 
 
 def _registered() -> dict[str, tuple[set[str], set[str]]]:
-    """Pipeline name → (node and dataset names, ``params:`` inputs)."""
+    """Pipeline name → (node and dataset names, ``params:`` inputs).
+
+    Node names are drawn without their namespace (the pipeline's, the label, or
+    ``evaluation`` for the nodes that compare the models).
+    """
     out = {}
     for name, pipeline in register_pipelines().items():
         if name == "__default__":
             continue
         datasets = pipeline.datasets()
-        names = {n.name for n in pipeline.nodes} | {d for d in datasets if ":" not in d}
+        names = {n.name.rpartition(".")[2] for n in pipeline.nodes} | {
+            d for d in datasets if ":" not in d
+        }
         out[name] = (names, {d for d in datasets if d.startswith("params:")})
     return out
 

@@ -100,7 +100,10 @@ def test_failed_colocation_suite_keeps_the_previous_radar_on_imerg(project) -> N
     catalog["radar_on_imerg_kept"] = 0  # the whole period colocated again
     with pytest.raises(ValidationError, match=r"lat_identical failed"):
         SequentialRunner().run(
-            pipeline.only_nodes("validate_colocation", "accept_radar_on_imerg"), catalog
+            pipeline.only_nodes(
+                "colocation.validate_colocation", "colocation.accept_radar_on_imerg"
+            ),
+            catalog,
         )
     assert sorted(folder.iterdir()) == first
     assert catalog.load("colocation_validation")["success"] is False

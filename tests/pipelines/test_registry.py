@@ -15,7 +15,7 @@ def test_pipelines_are_registered() -> None:
 def test_default_runs_everything_but_the_demo() -> None:
     pipelines = register_pipelines()
     default = {n.name for n in pipelines["__default__"].nodes}
-    assert "write_world" not in default
+    assert "demo.write_world" not in default
     for name in ("ingestion", "colocation", "scoring", "training"):
         assert {n.name for n in pipelines[name].nodes} <= default
 

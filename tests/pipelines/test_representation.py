@@ -98,7 +98,7 @@ def test_a_model_of_another_grid_is_refused(represented, module_project) -> None
     config = AutoencoderConfig(len(INPUT_CHANNELS), map_shape=(20, 30), depth=1, width=4)
     norm = NormStats(INPUT_CHANNELS, (0.0,) * 6, (1.0,) * 6, (1,) * 6)
     catalog["autoencoder_model"] = autoencoder_artefact(Autoencoder(config), norm)
-    pipeline = register_pipelines()["representation"].only_nodes("embed_maps")
+    pipeline = register_pipelines()["representation"].only_nodes("representation.embed_maps")
     with pytest.raises(ValueError, match=r"trained on maps of \(20, 30\).*has \(10, 15\)"):
         SequentialRunner().run(pipeline, catalog)
 
@@ -106,7 +106,7 @@ def test_a_model_of_another_grid_is_refused(represented, module_project) -> None
 def test_a_radar_dataset_as_the_imerg_cube_is_refused(represented, module_project) -> None:
     catalog = module_project.catalog()
     catalog["imerg_cube"] = fake_pairs(4, box=Box.from_dict(module_project.params["box"]), seed=2)
-    pipeline = register_pipelines()["representation"].only_nodes("tune_autoencoder")
+    pipeline = register_pipelines()["representation"].only_nodes("representation.tune_autoencoder")
     with pytest.raises(RadarSideInputError, match=r"radar-side variables \['radar'"):
         SequentialRunner().run(pipeline, catalog)
 

@@ -169,7 +169,7 @@ def test_radar_side_baseline_inputs_are_refused(trained, module_project) -> None
     try:
         catalog = module_project.catalog()
         catalog["unet_pixel_skill"] = 0.1  # the in-memory output of predict_unet
-        pipeline = register_pipelines()["training"].only_nodes("training.evaluate_models")
+        pipeline = register_pipelines()["training"].only_nodes("evaluation.evaluate_models")
         with pytest.raises(ParameterError, match=r"'convective_fraction' \(radar\)"):
             SequentialRunner().run(pipeline, catalog)
     finally:

@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from rainscore.pipelines import EVALUATION
 from rainscore.pipelines.clustering.nodes import (
     cluster_dec,
     cluster_desom,
@@ -15,8 +16,8 @@ _DEEP = ["autoencoder_model", "imerg_cube", "latent_embeddings", "map_scores", *
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Create the ``clustering`` pipeline."""
-    return Pipeline(
+    """Create the ``clustering`` pipeline (its evaluation node in ``EVALUATION``)."""
+    methods = Pipeline(
         [
             Node(
                 func=select_cluster_count,
@@ -44,6 +45,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="cluster_desom",
                 tags=["gpu"],
             ),
+        ],
+        namespace="clustering",
+        prefix_datasets_with_namespace=False,
+    )
+    evaluation = Pipeline(
+        [
             Node(
                 func=evaluate_clustering,
                 inputs=[
@@ -60,5 +67,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="evaluate_clustering",
             ),
         ],
-        tags=["clustering"],
+        namespace=EVALUATION,
+        prefix_datasets_with_namespace=False,
     )
+    return Pipeline([methods, evaluation], tags=["clustering"])

@@ -72,4 +72,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags=["colocation"],
+        namespace="colocation",
+        prefix_datasets_with_namespace=False,
     )

@@ -16,5 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="write_world",
                 tags=["demo"],
             )
-        ]
+        ],
+        namespace="demo",
+        prefix_datasets_with_namespace=False,
     )

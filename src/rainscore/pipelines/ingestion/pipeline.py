@@ -56,4 +56,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags=["ingestion"],
+        namespace="ingestion",
+        prefix_datasets_with_namespace=False,
     )

@@ -39,4 +39,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags=["representation"],
+        namespace="representation",
+        prefix_datasets_with_namespace=False,
     )

@@ -63,4 +63,6 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         tags=["scoring"],
+        namespace="scoring",
+        prefix_datasets_with_namespace=False,
     )

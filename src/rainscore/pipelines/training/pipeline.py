@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from rainscore.pipelines import EVALUATION
 from rainscore.pipelines.training.nodes import (
     calibrate_unet,
     evaluate_models,
@@ -16,8 +17,8 @@ _DATA = ["imerg_cube", "local_error_maps", "map_scores", "training_split"]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """Create the ``training`` pipeline."""
-    return Pipeline(
+    """Create the ``training`` pipeline (its two evaluation nodes in ``EVALUATION``)."""
+    unet = Pipeline(
         [
             Node(
                 func=make_training_split,
@@ -65,6 +66,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="predict_unet",
                 tags=["gpu"],
             ),
+        ],
+        namespace="training",
+        prefix_datasets_with_namespace=False,
+    )
+    evaluation = Pipeline(
+        [
             Node(
                 func=evaluate_models,
                 inputs=[
@@ -87,5 +94,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="plot_predictions",
             ),
         ],
-        tags=["training"],
+        namespace=EVALUATION,
+        prefix_datasets_with_namespace=False,
     )
+    return Pipeline([unet, evaluation], tags=["training"])
