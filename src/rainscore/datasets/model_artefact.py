@@ -20,10 +20,11 @@ from typing import Any
 from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 
 from rainscore.atomic import remove_stale_temporaries, replace_folder, temporary_path
+from rainscore.datasets.versions import VersionedPath
 from rainscore.models.artefacts import JSON_NAME, ModelArtefact, load_artefact, save_artefact
 
 
-class ModelArtefactDataset(AbstractVersionedDataset[ModelArtefact, ModelArtefact]):
+class ModelArtefactDataset(VersionedPath, AbstractVersionedDataset[ModelArtefact, ModelArtefact]):
     """A :class:`~rainscore.models.artefacts.ModelArtefact`; versioned, atomic saves.
 
     Example catalog entry::
@@ -53,7 +54,7 @@ class ModelArtefactDataset(AbstractVersionedDataset[ModelArtefact, ModelArtefact
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "version": self._version}
+        return self._describe_path()
 
     def load(self) -> ModelArtefact:
         """Read the (latest or pinned) version; no pickle is ever read.

@@ -31,6 +31,7 @@ from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
 
 from rainscore.atomic import atomic_path, remove_stale_temporaries
+from rainscore.datasets.versions import VersionedPath
 from rainscore.stores import safe_attrs
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ def write_netcdf_atomic(
         ds.to_netcdf(tmp, engine=engine, encoding=enc)
 
 
-class XarrayNetCDFDataset(AbstractVersionedDataset[xr.Dataset | xr.DataArray, xr.Dataset]):
+class XarrayNetCDFDataset(
+    VersionedPath, AbstractVersionedDataset[xr.Dataset | xr.DataArray, xr.Dataset]
+):
     """Gridded data as netCDF4/HDF5 on local disk, versioned, lazy on load, atomic on save.
 
     A saved ``DataArray`` loads back as a ``DataArray`` (its name is remembered in the
@@ -137,11 +140,10 @@ class XarrayNetCDFDataset(AbstractVersionedDataset[xr.Dataset | xr.DataArray, xr
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "filepath": self._filepath,
+            **self._describe_path(),
             "engine": self._engine,
             "load_args": self._load_args,
             "save_args": self._save_args,
-            "version": self._version,
         }
 
     def load(self) -> xr.Dataset | xr.DataArray:

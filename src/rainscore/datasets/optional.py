@@ -13,13 +13,21 @@ Two uses:
 
 - inputs that only some worlds have, such as the synthetic world's truth (real data has
   none): nodes receive ``None`` and skip what depends on it.
+
+kedro-viz shows the view's ``filepath`` (the wrapped dataset's: the latest version's path)
+and, as its preview, what the view is and which version it reads now.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
+from kedro_datasets._typing import JSONPreview
+
+from rainscore.datasets.versions import VERSION_PLACEHOLDER
 
 
 class OptionalDataset(AbstractDataset[None, Any]):
@@ -36,8 +44,59 @@ class OptionalDataset(AbstractDataset[None, Any]):
         self._dataset = AbstractDataset.from_config("optional", dict(dataset))
         self.metadata = metadata
 
+    @property
+    def filepath(self) -> str | None:
+        """The wrapped dataset's path: for a versioned one, the latest version's (what a load
+        reads), with ``<version>`` in it while there is none."""
+        path = getattr(self._dataset, "filepath", None)
+        if path is None:
+            described = self._dataset._describe()
+            path = described.get("filepath") or described.get("path")
+        return None if path is None else str(path)
+
+    @property
+    def versioned(self) -> bool:
+        """Whether the wrapped dataset is versioned (the view then reads its latest version)."""
+        return bool(self._config.get("versioned"))
+
+    @property
+    def description(self) -> str:
+        """What the view is, in a sentence (kedro-viz's panel and the preview)."""
+        if self.versioned:
+            return (
+                "The latest version that an earlier run saved of a versioned dataset (the "
+                "previous run's output, which this run continues), or None on a first run, "
+                "when there is none. Read-only: the run writes its new version under the "
+                "dataset's own catalog name."
+            )
+        return (
+            "The data of another dataset, or None where it does not exist (an input only "
+            "some worlds have, e.g. the synthetic world's truth). Read-only."
+        )
+
+    def _latest_version(self) -> str | None:
+        path = self.filepath
+        if not self.versioned or path is None:
+            return None
+        version = PurePosixPath(path).parent.name
+        return None if version == VERSION_PLACEHOLDER else version
+
     def _describe(self) -> dict[str, Any]:
-        return {"dataset": self._config}
+        return {
+            "filepath": self.filepath,
+            "versioned": self.versioned,
+            "description": self.description,
+            "dataset": self._config,
+        }
+
+    def preview(self) -> JSONPreview:
+        """What the view is and what it reads now, for kedro-viz."""
+        shown = {
+            "what": self.description,
+            "reads": self.filepath,
+            "latest_version": self._latest_version(),
+        }
+        return JSONPreview(json.dumps(shown, indent=2))
 
     def load(self) -> Any:
         """The wrapped dataset's (latest) data, or ``None`` when it does not exist."""

@@ -16,9 +16,10 @@ from kedro.io.core import AbstractVersionedDataset, DatasetError, Version
 from kedro_datasets._typing import TablePreview
 
 from rainscore.atomic import atomic_path, remove_stale_temporaries
+from rainscore.datasets.versions import VersionedPath
 
 
-class ParquetTableDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
+class ParquetTableDataset(VersionedPath, AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
     """A DataFrame in a parquet file; versioned, atomic saves, index kept."""
 
     def __init__(
@@ -45,7 +46,7 @@ class ParquetTableDataset(AbstractVersionedDataset[pd.DataFrame, pd.DataFrame]):
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "version": self._version}
+        return self._describe_path()
 
     def load(self) -> pd.DataFrame:
         """Read the (latest or pinned) version."""

@@ -46,6 +46,7 @@ from kedro_datasets._typing import TablePreview
 
 from rainscore.atomic import remove_stale_temporaries, replace_folder, temporary_path
 from rainscore.datasets.netcdf import write_netcdf_atomic
+from rainscore.datasets.versions import VersionedPath
 from rainscore.stores import (
     TIME,
     StoreLayout,
@@ -64,7 +65,9 @@ _DATAARRAY_ATTR = "rainscore_dataarray_name"
 StoreData = xr.Dataset | xr.DataArray | Iterable[xr.Dataset | xr.DataArray] | StoreWriter
 
 
-class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.DataArray]):
+class XarrayZarrDataset(
+    VersionedPath, AbstractVersionedDataset[StoreData, xr.Dataset | xr.DataArray]
+):
     """Gridded time series as a Zarr v3 store, versioned, lazy on load, atomic on save.
 
     A saved ``DataArray`` (or blocks of one) loads back as a ``DataArray``; a ``Dataset``
@@ -121,11 +124,10 @@ class XarrayZarrDataset(AbstractVersionedDataset[StoreData, xr.Dataset | xr.Data
 
     def _describe(self) -> dict[str, Any]:
         return {
-            "filepath": self._filepath,
+            **self._describe_path(),
             "layout": self._layout,
             "append_from_previous": self._append_from_previous,
             "load_args": self._load_args,
-            "version": self._version,
         }
 
     def _store_path(self) -> Path:

@@ -1,0 +1,100 @@
+"""What kedro-viz shows of the project's datasets: the version's path and size, whether the
+dataset is versioned, and what a ``*_previous`` view is (docs/lineage.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog
+from kedro.io.core import Version
+from kedro_viz.integrations.kedro.hooks import DatasetStatsHook
+from kedro_viz.models.flowchart.model_utils import _parse_filepath
+
+from rainscore.datasets import OptionalDataset, ParquetTableDataset, XarrayNetCDFDataset
+from rainscore.datasets.versions import VERSION_PLACEHOLDER
+
+TABLE = pd.DataFrame({"score": [0.25 * i for i in range(2000)]})
+
+
+def _versioned(path: Path, version: str | None = None) -> ParquetTableDataset:
+    return ParquetTableDataset(filepath=str(path), version=Version(version, None))
+
+
+def _version_file(path: Path) -> Path:
+    (found,) = path.glob(f"*/{path.name}")
+    return found
+
+
+def test_the_statistics_give_the_size_of_the_saved_version_not_of_its_folder(tmp_path) -> None:
+    path = tmp_path / "map_scores.parquet"
+    dataset = _versioned(path)
+    hook = DatasetStatsHook()
+    hook.after_catalog_created(DataCatalog({"map_scores": dataset}))
+    dataset.save(TABLE)
+    hook.after_dataset_saved("map_scores", TABLE)
+    size = _version_file(path).stat().st_size
+    assert size > 10_000  # a folder's own size is 4 096
+    assert hook._stats["map_scores"] == {"rows": 2000, "columns": 1, "file_size": size}
+
+
+def test_the_panel_shows_the_version_read_and_that_the_dataset_is_versioned(tmp_path) -> None:
+    path = tmp_path / "map_scores.parquet"
+    assert _parse_filepath(_versioned(path)._describe()) == str(
+        path / VERSION_PLACEHOLDER / path.name
+    )
+    _versioned(path).save(TABLE)
+    described = _versioned(path)._describe()
+    assert _parse_filepath(described) == str(_version_file(path))
+    assert described["versioned"] is True
+    pinned = _versioned(path, "2026-01-01T00.00.00.000Z")._describe()
+    assert _parse_filepath(pinned) == str(path / "2026-01-01T00.00.00.000Z" / path.name)
+    plain = ParquetTableDataset(filepath=str(tmp_path / "plain.parquet"))._describe()
+    assert (_parse_filepath(plain), plain["versioned"]) == (str(tmp_path / "plain.parquet"), False)
+
+
+def test_a_dataset_without_versions_still_names_itself(tmp_path) -> None:
+    dataset = _versioned(tmp_path / "missing.parquet")
+    assert f"missing.parquet/{VERSION_PLACEHOLDER}/missing.parquet" in str(dataset)
+    assert not dataset.exists()
+
+
+@pytest.fixture
+def previous(tmp_path) -> tuple[OptionalDataset, Path]:
+    path = tmp_path / "radar_inventory.parquet"
+    config = {"type": "rainscore.datasets.ParquetTableDataset", "filepath": str(path)}
+    return OptionalDataset(dataset={**config, "versioned": True}), path
+
+
+def test_a_previous_view_shows_the_version_it_reads_and_what_it_is(previous) -> None:
+    view, path = previous
+    first = view._describe()
+    assert _parse_filepath(first) == str(path / VERSION_PLACEHOLDER / path.name)
+    assert "None" in first["description"] and "first run" in first["description"]
+    _versioned(path).save(TABLE)
+    assert _parse_filepath(view._describe()) == str(_version_file(path))
+    assert view._describe()["versioned"] is True
+
+
+def test_a_previous_view_previews_its_explanation(previous) -> None:
+    view, path = previous
+    shown = json.loads(view.preview())
+    assert shown["reads"] == str(path / VERSION_PLACEHOLDER / path.name)
+    assert shown["latest_version"] is None
+    _versioned(path).save(TABLE)
+    shown = json.loads(view.preview())
+    assert shown["latest_version"] == _version_file(path).parent.name
+    assert shown["what"] == view._describe()["description"]
+
+
+def test_an_optional_input_that_is_not_versioned_says_so(tmp_path) -> None:
+    truth = tmp_path / "truth.nc"
+    view = OptionalDataset(
+        dataset={"type": "rainscore.datasets.XarrayNetCDFDataset", "filepath": str(truth)}
+    )
+    described = view._describe()
+    assert (_parse_filepath(described), described["versioned"]) == (str(truth), False)
+    assert "None where it does not exist" in described["description"]
+    assert XarrayNetCDFDataset(filepath=str(truth))._describe()["versioned"] is False
