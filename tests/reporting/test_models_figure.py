@@ -155,7 +155,10 @@ def test_the_entry_point_gives_every_section_even_with_missing_inputs() -> None:
         "latent_pca",
     ]
     assert [f.section for f in figures] == ["models"] + ["clusters"] * 4 + ["latent"]
-    assert "on the 4 test maps with a defined target (5 models" in figures[0].caption
+    assert (
+        "on the 4 test maps with a defined target (5 models: 2 baselines fitted on the "
+        "training maps; the U-Net; the cluster labels of kmeans, dec)"
+    ) in figures[0].caption
     assert all(isinstance(f.figure, Figure) for f in figures)
 
 

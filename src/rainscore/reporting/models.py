@@ -293,6 +293,17 @@ def models_figure(
     return fig, models
 
 
+def _kinds(models: list[str]) -> str:
+    """What the models drawn are, in words, for the caption."""
+    clusterings = [m.removeprefix("clustering:") for m in models if m.startswith("clustering:")]
+    baselines = [m for m in models if m != "unet" and not m.startswith("clustering:")]
+    parts = [f"{len(baselines)} baselines fitted on the training maps"] if baselines else []
+    parts += ["the U-Net"] if "unet" in models else []
+    if clusterings:
+        parts.append(f"the cluster labels of {', '.join(clusterings)}")
+    return "; ".join(parts) or "none"
+
+
 def model_report_figures(
     unet_predictions: pd.DataFrame | None,
     baseline_predictions: pd.DataFrame | None,
@@ -354,11 +365,10 @@ def model_report_figures(
             caption=(
                 f"Each panel: one model's estimate of {target} from IMERG alone against the "
                 f"radar-based value, on the {n_test} test maps with a defined target "
-                f"({len(models)} models: baselines fitted on the training maps, the U-Net, "
-                "each clustering's cluster label); bars: split-conformal intervals calibrated "
-                "on the validation maps; dashed: 1:1. Titles: Spearman ρ, MAE and interval "
-                "coverage on the test maps; a deep model's verdict against the baselines "
-                "(red: loses to one)."
+                f"({len(models)} models: {_kinds(models)}); bars: split-conformal "
+                "intervals calibrated on the validation maps; dashed: 1:1. Titles: "
+                "Spearman ρ, MAE and interval coverage on the test maps; a deep model's "
+                "verdict against the baselines (red: loses to one)."
             ),
             figure=fig,
         )
