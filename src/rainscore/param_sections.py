@@ -42,6 +42,7 @@ from rainscore.models.experiment import TUNABLE
 from rainscore.models.inference import InferenceConfig
 from rainscore.models.labelling import LabelConfig
 from rainscore.params import dataclass_from_params
+from rainscore.reporting.config import ReportConfig
 from rainscore.scores import ScoreConfig
 from rainscore.scores.target import TargetConfig
 from rainscore.synthetic import WorldConfig
@@ -466,6 +467,7 @@ SECTIONS: dict[str, ParameterSection] = {
     "representation": ParameterSection(RepresentationSection.from_dict),
     "clustering": ParameterSection(ClusteringSection.from_dict),
     "inference": ParameterSection(InferenceConfig.from_dict),
+    "reporting": ParameterSection(ReportConfig.from_dict),
     "execution": ParameterSection(ExecutorConfig.from_dict),
 }
 

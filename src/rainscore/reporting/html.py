@@ -106,6 +106,7 @@ def render_report(
     *,
     title: str = "rainscore report",
     dpi: int = DEFAULT_DPI,
+    images: Mapping[str, bytes] | None = None,
 ) -> str:
     """The report as one HTML page: run metadata, contents, then each section in order.
 
@@ -120,6 +121,8 @@ def render_report(
             version, generation time…), in order; values are shown as text.
         title: The page's title.
         dpi: Resolution of the embedded PNGs.
+        images: PNG bytes already rendered (:func:`png_bytes`), by figure name; a figure
+            absent from it is rendered here.
 
     Returns:
         The HTML document.
@@ -167,7 +170,8 @@ def render_report(
             f'<section id="section_{section}"><h2>{html.escape(SECTION_TITLES[section])}</h2>'
         )
         for figure in (f for f in figures if f.section == section):
-            parts.append(_figure_html(figure, png_bytes(figure, dpi=dpi)))
+            png = (images or {}).get(figure.name) or png_bytes(figure, dpi=dpi)
+            parts.append(_figure_html(figure, png))
         for table in (t for t in tables if t.section == section):
             parts.append(_table_html(table))
         parts.append("</section>")
