@@ -167,3 +167,13 @@ def test_no_predictions_at_all_say_no_defined_test_maps() -> None:
     figures = model_report_figures(**inputs, target="fss_t0.5_w9")
     text = figures[0].figure.axes[0].texts[0].get_text()
     assert text == "no model predictions: no defined test maps"
+
+
+def test_model_evaluation_rows_win_over_their_copies_in_clustering_evaluation() -> None:
+    clustering = _full_evaluation()
+    training = clustering.iloc[:3].assign(mae=[0.3, 0.06, 0.11])  # trained again since
+    rows = evaluation_rows(training, clustering).set_index("model")
+    assert list(rows.index) == ["climatology", "gradient_boosting", "unet", "clustering:kmeans"]
+    assert rows["mae"].tolist() == [0.3, 0.06, 0.11, 0.04]
+    assert evaluation_rows(None, clustering)["model"].tolist() == clustering["model"].tolist()
+    assert evaluation_rows(None, None).empty

@@ -184,11 +184,12 @@ def model_predictions(
 def evaluation_rows(
     model_evaluation: pd.DataFrame | None, clustering_evaluation: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """One evaluation row per model: ``clustering_evaluation``'s, then any others.
+    """One evaluation row per model: ``model_evaluation``'s, then the clusterings'.
 
     ``clustering_evaluation`` repeats ``model_evaluation``'s rows beside the clusterings'
-    (verdicts recomputed against the same baselines); ``model_evaluation`` alone serves
-    when the clustering pipeline has not run.
+    (verdicts against the same baselines); where both hold a model, ``model_evaluation``'s
+    row is taken (the training pipeline's own, the newer one when only training ran
+    again). Either table alone serves.
 
     Args:
         model_evaluation: ``model_evaluation`` or None.
@@ -198,7 +199,7 @@ def evaluation_rows(
         The rows (``model``, ``kind``, ``spearman``, ``mae``, ``coverage``, ``n_test``,
         ``verdict``…), one per model.
     """
-    tables = [t for t in (clustering_evaluation, model_evaluation) if _present(t)]
+    tables = [t for t in (model_evaluation, clustering_evaluation) if _present(t)]
     if not tables:
         return pd.DataFrame(
             {c: [] for c in ("model", "kind", "spearman", "mae", "coverage", "verdict")}
