@@ -1,19 +1,27 @@
 """What kedro-viz shows of the project's datasets: the version's path and size, whether the
-dataset is versioned, and what a ``*_previous`` view is (docs/lineage.md)."""
+dataset is versioned, what a ``*_previous`` view is, and the raw datasets a node writes
+itself (the demo's world) as that node's outputs (docs/lineage.md)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog
+import xarray as xr
+from kedro.io import DataCatalog, DatasetError
 from kedro.io.core import Version
 from kedro_viz.integrations.kedro.hooks import DatasetStatsHook
 from kedro_viz.models.flowchart.model_utils import _parse_filepath
 
-from rainscore.datasets import OptionalDataset, ParquetTableDataset, XarrayNetCDFDataset
+from rainscore.datasets import (
+    OptionalDataset,
+    ParquetTableDataset,
+    RawFilesDataset,
+    XarrayNetCDFDataset,
+)
 from rainscore.datasets.versions import VERSION_PLACEHOLDER
 
 TABLE = pd.DataFrame({"score": [0.25 * i for i in range(2000)]})
@@ -98,3 +106,44 @@ def test_an_optional_input_that_is_not_versioned_says_so(tmp_path) -> None:
     assert (_parse_filepath(described), described["versioned"]) == (str(truth), False)
     assert "None where it does not exist" in described["description"]
     assert XarrayNetCDFDataset(filepath=str(truth))._describe()["versioned"] is False
+
+
+def _archive(root: Path) -> RawFilesDataset:
+    return RawFilesDataset(path=str(root / "imerg"), patterns=["**/3B-HHR*.HDF5"])
+
+
+def test_a_raw_archive_accepts_the_files_a_node_wrote_into_it(tmp_path) -> None:
+    written = tmp_path / "imerg" / "2024" / "3B-HHR-L.MS.MRG.3IMERG.20240610-S120000.HDF5"
+    written.parent.mkdir(parents=True)
+    written.write_bytes(b"granule")
+    archive = _archive(tmp_path)
+    archive.save([str(written)])  # checks only: nothing is written
+    assert archive.load() == [str(written)]
+    assert written.read_bytes() == b"granule"
+
+
+@pytest.mark.parametrize(
+    "name", ["elsewhere/3B-HHR-L.MS.MRG.3IMERG.HDF5", "imerg/radar.h5", "imerg/3B-HHR-never.HDF5"]
+)
+def test_a_raw_archive_refuses_files_its_readers_would_not_see(tmp_path, name) -> None:
+    path = tmp_path / name
+    if "never" not in name:  # written outside the archive, or under a name no pattern matches
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x")
+    (tmp_path / "imerg").mkdir(exist_ok=True)
+    with pytest.raises(DatasetError, match=rf"not in this archive \(e\.g\. {path}\)"):
+        _archive(tmp_path).save([str(path)])
+
+
+def test_an_optional_input_accepts_the_file_a_node_wrote_for_it(tmp_path) -> None:
+    truth = tmp_path / "truth" / "truth.nc"
+    view = OptionalDataset(
+        dataset={"type": "rainscore.datasets.XarrayNetCDFDataset", "filepath": str(truth)}
+    )
+    with pytest.raises(DatasetError, match=r"truth\.nc.*was not written"):
+        view.save([str(truth)])
+    truth.parent.mkdir()
+    xr.Dataset({"rain": ("time", np.zeros(3))}).to_netcdf(truth)
+    view.save([str(truth)])
+    with pytest.raises(DatasetError, match=r"truth\.nc.*not among the 1 files"):
+        view.save([str(tmp_path / "other.nc")])

@@ -1,14 +1,28 @@
 """The ``demo`` pipeline: its node simulates and writes the world; the catalog stores the
-manifest; the area-weights cache is the catalog's ``area_weights``."""
+manifest and checks that the raw datasets list the files written; the area-weights cache is
+the catalog's ``area_weights``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
+import pytest
+from kedro.io import DatasetError
 
 #: The tiny world's configuration (tests/conftest.py), as ``params:demo``.
 TINY_DEMO = {"start": "2024-06-10T12:00", "days": 0.25, "seed": 7, "margin_km": 10}
+
+
+@pytest.fixture
+def demo_project(project):
+    """The project with its raw datasets in the demo's folder, as in ``conf/base``."""
+    root = project.root / "data" / "01_raw" / "demo"
+    project.config["imerg_raw"]["path"] = str(root / "imerg")
+    project.config["radar_raw"]["path"] = str(root / "radar")
+    project.config["demo_truth_optional"]["dataset"]["filepath"] = str(root / "truth" / "truth.nc")
+    project.params["demo"] = dict(TINY_DEMO)
+    return project
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -19,8 +33,8 @@ def _files(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_the_node_writes_the_world_and_returns_its_manifest(project, tiny_world) -> None:
-    project.params["demo"] = dict(TINY_DEMO)
+def test_the_node_writes_the_world_and_returns_its_manifest(demo_project, tiny_world) -> None:
+    project = demo_project
     project.config["demo_world"] = {"type": "kedro.io.MemoryDataset"}  # no saving dataset
     catalog = project.run("demo")
     manifest = catalog.load("demo_world")
@@ -38,8 +52,8 @@ def test_the_node_writes_the_world_and_returns_its_manifest(project, tiny_world)
     assert sorted(_files(root)) == sorted(manifest["path"])
 
 
-def test_the_catalog_stores_the_manifest_and_the_weights(project) -> None:
-    project.params["demo"] = dict(TINY_DEMO)
+def test_the_catalog_stores_the_manifest_and_the_weights(demo_project) -> None:
+    project = demo_project
     catalog = project.run("demo")
     root = project.root / "data" / "01_raw" / "demo"
     stored = pd.read_csv(root / "manifest.csv")
@@ -49,3 +63,22 @@ def test_the_catalog_stores_the_manifest_and_the_weights(project) -> None:
     weights = project.root / "data" / "02_intermediate" / "area_weights"
     assert catalog.load("area_weights") == str(weights)
     assert len(list(weights.glob("area-weights-*.npz"))) == 1
+
+
+def test_the_raw_datasets_list_what_the_demo_wrote(demo_project) -> None:
+    catalog = demo_project.run("demo")
+    manifest = catalog.load("demo_world")
+    root = demo_project.root / "data" / "01_raw" / "demo"
+    for name, kind in (("imerg_raw", "imerg"), ("radar_raw", "radar")):
+        assert catalog.load(name) == sorted(
+            str(root / p) for p in manifest.path[manifest.kind == kind]
+        )
+    assert catalog.load("demo_truth_optional").sizes["time"] > 0
+
+
+def test_a_raw_dataset_elsewhere_stops_the_demo(demo_project, tmp_path) -> None:
+    elsewhere = tmp_path / "real" / "imerg"
+    elsewhere.mkdir(parents=True)
+    demo_project.config["imerg_raw"]["path"] = str(elsewhere)
+    with pytest.raises(DatasetError, match=r"12 of the 12 files written are not in this archive"):
+        demo_project.run("demo")

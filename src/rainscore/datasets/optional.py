@@ -1,4 +1,4 @@
-"""A read-only view of another dataset that loads as ``None`` when it does not exist.
+"""A view of another dataset that loads as ``None`` when it does not exist.
 
 Two uses:
 
@@ -14,6 +14,10 @@ Two uses:
 - inputs that only some worlds have, such as the synthetic world's truth (real data has
   none): nodes receive ``None`` and skip what depends on it.
 
+Saving writes nothing: a node that writes the wrapped dataset's file itself (the demo writes
+the synthetic world's truth as it simulates it) hands over the paths it wrote, and the save
+checks that the wrapped dataset is among them and exists, so the lineage shows that node.
+
 kedro-viz shows the view's ``filepath`` (the wrapped dataset's: the latest version's path)
 and, as its preview, what the view is and which version it reads now.
 """
@@ -21,7 +25,7 @@ and, as its preview, what the view is and which version it reads now.
 from __future__ import annotations
 
 import json
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
@@ -31,7 +35,7 @@ from rainscore.datasets.versions import VERSION_PLACEHOLDER
 
 
 class OptionalDataset(AbstractDataset[None, Any]):
-    """Another dataset's (latest) data, or ``None`` if it has none; read-only."""
+    """Another dataset's (latest) data, or ``None`` if it has none; saving only checks."""
 
     def __init__(self, *, dataset: dict[str, Any], metadata: dict[str, Any] | None = None):
         """Create the wrapper.
@@ -55,14 +59,18 @@ class OptionalDataset(AbstractDataset[None, Any]):
         return None if path is None else str(path)
 
     @property
-    def versioned(self) -> bool:
-        """Whether the wrapped dataset is versioned (the view then reads its latest version)."""
+    def wraps_versioned(self) -> bool:
+        """Whether the wrapped dataset is versioned (the view then reads its latest version).
+
+        Not named ``versioned``: Kedro would take a class attribute of that name for a
+        versioned dataset and pass it a ``version``.
+        """
         return bool(self._config.get("versioned"))
 
     @property
     def description(self) -> str:
         """What the view is, in a sentence (kedro-viz's panel and the preview)."""
-        if self.versioned:
+        if self.wraps_versioned:
             return (
                 "The latest version that an earlier run saved of a versioned dataset (the "
                 "previous run's output, which this run continues), or None on a first run, "
@@ -71,12 +79,12 @@ class OptionalDataset(AbstractDataset[None, Any]):
             )
         return (
             "The data of another dataset, or None where it does not exist (an input only "
-            "some worlds have, e.g. the synthetic world's truth). Read-only."
+            "some worlds have, e.g. the synthetic world's truth, which the demo writes)."
         )
 
     def _latest_version(self) -> str | None:
         path = self.filepath
-        if not self.versioned or path is None:
+        if not self.wraps_versioned or path is None:
             return None
         version = PurePosixPath(path).parent.name
         return None if version == VERSION_PLACEHOLDER else version
@@ -84,7 +92,7 @@ class OptionalDataset(AbstractDataset[None, Any]):
     def _describe(self) -> dict[str, Any]:
         return {
             "filepath": self.filepath,
-            "versioned": self.versioned,
+            "versioned": self.wraps_versioned,
             "description": self.description,
             "dataset": self._config,
         }
@@ -104,9 +112,26 @@ class OptionalDataset(AbstractDataset[None, Any]):
             return None
         return self._dataset.load()
 
-    def save(self, data: Any) -> None:
-        """Read-only: the wrapped dataset is written under its own catalog name."""
-        raise DatasetError(f"{self}: read-only view of another dataset")
+    def save(self, data: list[str]) -> None:
+        """Check that a node wrote the wrapped dataset's file itself; nothing is written.
+
+        Args:
+            data: The paths the node wrote.
+
+        Raises:
+            DatasetError: If the wrapped dataset's file is not among them or does not exist
+                (the wrapped dataset itself is written under its own catalog name).
+        """
+        path = self.filepath
+        written = {Path(p).resolve() for p in data}
+        if path is None or Path(path).resolve() not in written:
+            raise DatasetError(
+                f"{self}: its file {path} is not among the {len(data)} files written "
+                f"(e.g. {next(iter(data), None)}); a node writes the wrapped dataset under its "
+                "own catalog name"
+            )
+        if not self._dataset.exists():
+            raise DatasetError(f"{self}: {path} was not written (the dataset does not exist)")
 
     def _exists(self) -> bool:
         return True

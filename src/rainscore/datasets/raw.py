@@ -2,8 +2,10 @@
 
 ``RawFilesDataset`` lists the files of an archive (IMERG granules, radar mosaics) that match
 glob patterns; nodes receive the sorted list of paths and open the files themselves, so a
-folder of two years of files costs nothing to "load". It cannot be saved: raw folders are
-never written by the pipelines.
+folder of two years of files costs nothing to "load". Saving writes nothing: a node that
+writes an archive's files itself (the ``demo`` pipeline's, which simulates them) hands over
+the paths it wrote, and the save checks that the archive lists them, so the lineage shows
+which node makes the archive and a world written where the readers do not look fails.
 
 ``SyntheticWorldDataset`` is the manifest of a synthetic world: the ``demo`` pipeline's
 node writes the world's radar, IMERG and truth files into the raw folder (through
@@ -27,8 +29,8 @@ from rainscore.atomic import atomic_path, remove_stale_temporaries
 MANIFEST_COLUMNS = ("kind", "path", "time", "bytes")
 
 
-class RawFilesDataset(AbstractDataset[None, list[str]]):
-    """The sorted list of files under ``path`` matching ``patterns`` (read-only).
+class RawFilesDataset(AbstractDataset[list[str], list[str]]):
+    """The sorted list of files under ``path`` matching ``patterns``.
 
     Example catalog entry::
 
@@ -71,9 +73,25 @@ class RawFilesDataset(AbstractDataset[None, list[str]]):
                     found.add(str(p))
         return sorted(found)
 
-    def save(self, data: None) -> None:
-        """Raw folders are read-only for the pipelines."""
-        raise DatasetError(f"{self}: raw file folders are read-only; nothing is written there")
+    def save(self, data: list[str]) -> None:
+        """Check the files that a node wrote into the archive itself; nothing is written.
+
+        Args:
+            data: The paths the node wrote.
+
+        Raises:
+            DatasetError: If a path is not among the files :meth:`load` lists (written
+                outside the folder, under a name no pattern matches, or not written).
+        """
+        listed = {Path(p).resolve() for p in self.load()} if self._path.is_dir() else set()
+        missing = [str(p) for p in data if Path(p).resolve() not in listed]
+        if missing:
+            raise DatasetError(
+                f"{self}: {len(missing)} of the {len(data)} files written are not in this "
+                f"archive (e.g. {missing[0]}): written outside {self._path}, under a name "
+                f"that matches none of {self._patterns}, or not written; the pipelines that "
+                "read the archive would not see them"
+            )
 
     def _exists(self) -> bool:
         return self._path.is_dir()
