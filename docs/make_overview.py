@@ -8,9 +8,9 @@ Run from the project root after changing a pipeline, the catalog's layers or an 
 Two Mermaid diagrams, between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers:
 
 - ``pipelines``: the registered pipelines in run order (a topological order of the datasets
-  they exchange), each edge labelled with the datasets one pipeline writes and the next
-  reads, and the raw archives (catalog layer ``raw``) that pipelines read without any
-  pipeline writing them;
+  they exchange), each edge labelled with the datasets one pipeline writes and a later one
+  reads, and the raw datasets (catalog layer ``raw``) that pipelines read, drawn as nodes
+  between the pipeline that writes them (the demo) and those that read them;
 - ``packages``: the domain library's top-level packages (and ``stores``), the pipelines
   that import each directly, and the imports between the packages (the layering that
   ``tests/test_layers.py`` keeps acyclic).
@@ -83,25 +83,20 @@ def _raw_datasets() -> set[str]:
 def pipelines_diagram(pipelines: dict) -> str:
     """The Mermaid flowchart of the pipelines, the datasets between them and the raw inputs."""
     order = pipeline_order(pipelines)
-    produced_anywhere = set().union(*(_produced(p) for p in pipelines.values()))
     raw = _raw_datasets()
     lines = ["flowchart TD"]
     for index, name in enumerate(order, start=1):
         lines.append(f'    {name}["{index}. {name}"]')
-    external = sorted(
-        name
-        for p in pipelines.values()
-        for name in _consumed(p)
-        if name in raw and name not in produced_anywhere
-    )
-    for name in dict.fromkeys(external):
+    read_raw = sorted({name for p in pipelines.values() for name in _consumed(p)} & raw)
+    for name in read_raw:
         lines.append(f'    {name}[("{name}")]')
-        for reader in order:
-            if name in _consumed(pipelines[reader]):
-                lines.append(f"    {name} --> {reader}")
+        lines += [f"    {w} --> {name}" for w in order if name in _produced(pipelines[w])]
+        lines += [f"    {name} --> {r}" for r in order if name in _consumed(pipelines[r])]
     for i, upstream in enumerate(order):
         for downstream in order[i + 1 :]:
-            shared = sorted(_produced(pipelines[upstream]) & _consumed(pipelines[downstream]))
+            shared = sorted(
+                (_produced(pipelines[upstream]) & _consumed(pipelines[downstream])) - raw
+            )
             if shared:
                 label = "<br/>".join(shared)
                 lines.append(f'    {upstream} -->|"{label}"| {downstream}')
