@@ -88,7 +88,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="wet_area",
                 name="compute_wet_area",
             )
-        ]
+        ],
+        tags=["wet_area"],
+        namespace="wet_area",
+        prefix_datasets_with_namespace=False,
     )
 '''
 
@@ -144,8 +147,11 @@ def test_the_recipe_adds_a_pipeline_that_kedro_runs(tmp_path) -> None:
     _append(
         project / "conf" / "base" / "catalog.yml",
         "\nwet_area:\n  type: rainscore.datasets.ParquetTableDataset\n"
-        "  filepath: data/04_feature/wet_area.parquet\n  versioned: true\n",
+        "  filepath: data/04_feature/wet_area.parquet\n  versioned: true\n"
+        "  metadata:\n    kedro-viz:\n      layer: feature\n",
     )
+    entries = yaml.safe_load((project / "conf" / "base" / "catalog.yml").read_text())
+    assert entries["wet_area"]["metadata"]["kedro-viz"]["layer"] == "feature"
     # the input, saved by the project's own catalog entry as the colocation would
     pairs = fake_pairs(n_times=3, seed=11)
     _catalog(project, "colocated_pairs").save("colocated_pairs", pairs)
@@ -160,6 +166,7 @@ def test_the_recipe_adds_a_pipeline_that_kedro_runs(tmp_path) -> None:
         timeout=300,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "wet_area.compute_wet_area" in run.stdout + run.stderr  # in its namespace
     table = _catalog(project, "wet_area").load("wet_area")
     mask = pairs["mask"].values
     expected = ((pairs["radar"].values >= 0.5) & mask).sum(axis=(1, 2)) / mask.sum(axis=(1, 2))
