@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kedro.framework.project import configure_project
 
+from rainscore.datasets.versions import VERSION_PLACEHOLDER
 from rainscore.pipeline_registry import register_pipelines
 from rainscore.pipelines import EVALUATION
 
@@ -146,3 +148,34 @@ def test_every_node_keeps_the_tag_of_its_pipeline() -> None:
     for name, pipeline in register_pipelines().items():
         if name != "__default__":
             assert pipeline.only_nodes_with_tags(name).nodes == pipeline.nodes, name
+
+
+def _catalog() -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in yaml.safe_load(CATALOG.read_text()).items() if not k.startswith("_")}
+
+
+def test_every_versioned_dataset_shows_the_path_of_its_version(viz) -> None:
+    datasets = _by_name(_graph(viz), "data")
+    versioned = sorted(name for name, entry in _catalog().items() if entry.get("versioned"))
+    shown = {name: _panel(viz, datasets[name])["filepath"] for name in versioned}
+    # no version saved in the build's copy: the panel shows where the versions go
+    unmarked = {n: path for n, path in shown.items() if f"/{VERSION_PLACEHOLDER}/" not in path}
+    assert unmarked == {}
+
+
+def test_every_previous_view_shows_its_path_and_what_it_is(viz) -> None:
+    datasets = _by_name(_graph(viz), "data")
+    views = [n for n, entry in _catalog().items() if entry["type"].endswith("OptionalDataset")]
+    assert len(views) == 4  # the three *_previous and the demo's truth
+    for name in views:
+        assert _panel(viz, datasets[name])["filepath"], name
+
+
+def test_the_demo_writes_the_raw_datasets_the_analysis_reads(viz) -> None:
+    graph = _graph(viz, "demo")
+    ids = {n.get("full_name") or n["name"]: n["id"] for n in graph["nodes"]}
+    written = {e["target"] for e in graph["edges"] if e["source"] == ids["demo.write_world"]}
+    raw = ("demo_world", "imerg_raw", "radar_raw", "demo_truth_optional")
+    assert written == {ids[name] for name in raw}
+    default = _by_name(_graph(viz), "data")
+    assert all(default[name]["layer"] == "raw" for name in raw[1:])

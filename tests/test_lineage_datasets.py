@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,6 +21,9 @@ from rainscore.datasets import (
     OptionalDataset,
     ParquetTableDataset,
     RawFilesDataset,
+    VersionedJSONDataset,
+    VersionedMatplotlibDataset,
+    VersionedTextDataset,
     XarrayNetCDFDataset,
 )
 from rainscore.datasets.versions import VERSION_PLACEHOLDER
@@ -147,3 +151,32 @@ def test_an_optional_input_accepts_the_file_a_node_wrote_for_it(tmp_path) -> Non
     view.save([str(truth)])
     with pytest.raises(DatasetError, match=r"truth\.nc.*not among the 1 files"):
         view.save([str(tmp_path / "other.nc")])
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "name"),
+    [
+        (VersionedJSONDataset, {"success": True}, "validation.json"),
+        (VersionedTextDataset, "# report", "report.md"),
+    ],
+)
+def test_the_versioned_reports_round_trip_and_show_their_version(tmp_path, cls, data, name) -> None:
+    path = tmp_path / name
+    dataset = cls(filepath=str(path), version=Version(None, None))
+    assert _parse_filepath(dataset._describe()) == str(path / VERSION_PLACEHOLDER / name)
+    dataset.save(data)
+    reread = cls(filepath=str(path), version=Version(None, None))
+    assert reread.load() == data
+    assert (_parse_filepath(reread._describe()), reread._describe()["versioned"]) == (
+        str(_version_file(path)),
+        True,
+    )
+
+
+def test_a_versioned_figure_shows_its_version(tmp_path) -> None:
+    path = tmp_path / "figure.png"
+    dataset = VersionedMatplotlibDataset(filepath=str(path), version=Version(None, None))
+    figure, _ = plt.subplots()
+    dataset.save(figure)
+    plt.close(figure)
+    assert _parse_filepath(dataset._describe()) == str(_version_file(path))

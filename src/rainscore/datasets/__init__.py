@@ -7,6 +7,11 @@ from rainscore.datasets.netcdf import XarrayNetCDFDataset, write_netcdf_atomic
 from rainscore.datasets.optional import OptionalDataset
 from rainscore.datasets.parquet import ParquetTableDataset
 from rainscore.datasets.raw import RawFilesDataset, SyntheticWorldDataset
+from rainscore.datasets.versions import (
+    VersionedJSONDataset,
+    VersionedMatplotlibDataset,
+    VersionedTextDataset,
+)
 from rainscore.datasets.zarr import XarrayZarrDataset, export_netcdf
 
 __all__ = [
@@ -16,6 +21,9 @@ __all__ = [
     "ParquetTableDataset",
     "RawFilesDataset",
     "SyntheticWorldDataset",
+    "VersionedJSONDataset",
+    "VersionedMatplotlibDataset",
+    "VersionedTextDataset",
     "XarrayNetCDFDataset",
     "XarrayZarrDataset",
     "export_netcdf",

@@ -7,7 +7,8 @@ its panel showed that folder and its statistics the folder's own size (4.1 kB fo
 table), and nothing said the dataset was versioned. :class:`VersionedPath` gives a
 versioned dataset a ``filepath`` that is the file (or store folder) of the version a load
 reads: the pinned load version, else the latest saved, else the version pattern with
-``<version>`` in it while none exists.
+``<version>`` in it while none exists. The catalog's versioned JSON, text and figure
+entries use kedro-datasets' datasets with the same mixin (``VersionedJSONDataset``, …).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io.core import Version
+from kedro_datasets.json import JSONDataset
+from kedro_datasets.matplotlib import MatplotlibDataset
+from kedro_datasets.text import TextDataset
 
 #: Stands for the version folder in the path of a versioned dataset that has no version yet.
 VERSION_PLACEHOLDER = "<version>"
@@ -75,3 +79,27 @@ class VersionedPath:
             "versioned": self._version is not None,
             "version": self._version,
         }
+
+
+class VersionedJSONDataset(VersionedPath, JSONDataset):
+    """kedro-datasets' ``json.JSONDataset`` whose ``filepath`` and description name the
+    version (:class:`VersionedPath`); for the catalog's versioned JSON reports."""
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), **self._describe_path()}
+
+
+class VersionedTextDataset(VersionedPath, TextDataset):
+    """kedro-datasets' ``text.TextDataset`` whose ``filepath`` and description name the
+    version (:class:`VersionedPath`); for the catalog's versioned text reports."""
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), **self._describe_path()}
+
+
+class VersionedMatplotlibDataset(VersionedPath, MatplotlibDataset):
+    """kedro-datasets' ``matplotlib.MatplotlibDataset`` whose ``filepath`` and description
+    name the version (:class:`VersionedPath`); for the catalog's versioned figures."""
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), **self._describe_path()}
