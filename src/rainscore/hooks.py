@@ -85,8 +85,9 @@ class MissingInputsHooks:
     ``kedro run --pipelines=clustering`` before the representation pipeline has run fails
     here with one message listing each missing input, the pipeline that makes it and the
     command to run first, instead of a loading error deep in the first node. Inputs no
-    pipeline makes (raw archives, optional previous versions, study folders) are not
-    checked.
+    pipeline makes (optional previous versions, study folders) are not checked; the raw
+    archives are the demo's outputs, so a missing one names the demo pipeline (or point
+    the catalog at real archives).
     """
 
     @hook_impl(tryfirst=True)
