@@ -23,6 +23,7 @@ from rainscore.scores import SCORES
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf" / "base"
+PACKAGE = REPO / "src" / "rainscore"
 DOCS = sorted((REPO / "docs").glob("*.md"))
 PAGES = [REPO / "README.md", REPO / "conf" / "README.md", *DOCS]
 
@@ -69,6 +70,12 @@ def resolves(params: Mapping[str, Any], dotted: str) -> bool:
     return True
 
 
+def _is_module(dotted: str) -> bool:
+    """Whether ``a.b`` names a module of the package (``reporting.maps``), not a parameter."""
+    path = PACKAGE.joinpath(*dotted.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
+
+
 def cited_parameters(text: str, sections: set[str]) -> Iterator[str]:
     """Parameter paths in code spans (``training.split.block=7D``) and ``--params`` lists."""
     for span in _CODE_SPAN.findall(text):
@@ -77,6 +84,7 @@ def cited_parameters(text: str, sections: set[str]) -> Iterator[str]:
             found
             and found.group(1).split(".")[0] in sections
             and not _FILE_SUFFIX.search(found.group(1))
+            and not _is_module(found.group(1))
         ):
             yield found.group(1)
     for listing in _PARAMS_OPTION.findall(text.replace("\\\n", "")):
@@ -140,6 +148,43 @@ def test_cited_pipelines_are_registered(page: Path) -> None:
     assert not unknown, f"{_name(page)} runs pipelines that do not exist: {unknown}"
 
 
+def known_data_paths() -> set[str]:
+    """Every ``data/…`` path that ``conf/base`` names (catalog entries, the MLflow store)."""
+    text = "".join(path.read_text() for path in sorted(CONF.glob("*.yml")))
+    return set(re.findall(r"(data/[\w./-]+)", text))
+
+
+def unknown_data_paths(text: str, known: set[str]) -> list[str]:
+    """``data/…`` paths in code spans that are neither a configured path, inside one, nor a
+    folder holding one (templates such as ``data/<layer>/…`` are skipped)."""
+    unknown = []
+    for span in _CODE_SPAN.findall(text):
+        for path in re.findall(r"(?<![\w/])(data/[\w.<>/-]+)", span):
+            path = path.rstrip("/.")
+            if path.startswith("data/<"):
+                continue
+            if not any(
+                path == k or path.startswith(f"{k}/") or k.startswith(f"{path}/") for k in known
+            ):
+                unknown.append(path)
+    return unknown
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_name)
+def test_cited_data_paths_are_configured(page: Path) -> None:
+    unknown = unknown_data_paths(_text(page), known_data_paths())
+    assert not unknown, f"{_name(page)} cites data/ paths that conf/base does not use: {unknown}"
+
+
+def test_data_paths_are_matched_by_prefix() -> None:
+    known = {"data/04_feature/map_scores.parquet", "data/06_models/unet_study"}
+    text = (
+        "`data/04_feature/map_scores.parquet/<version>/map_scores.parquet`, `data/06_models/`,"
+        " `data/06_models/unet_study/journal.log`, `data/<layer>/<name>`, `data/04_feature/x.csv`"
+    )
+    assert unknown_data_paths(text, known) == ["data/04_feature/x.csv"]
+
+
 def _blocks(text: str, header: str) -> list[str]:
     return [block for block in _FENCE.findall(text) if block.startswith(f"# {header}")]
 
@@ -194,7 +239,7 @@ def test_parameter_paths_are_found_in_text() -> None:
     text = (
         "set `training.split.block=7D` and `box.lat_min`, not `training.py` or `rainscore.x`;\n"
         'kedro run --params "training.loop.epochs=2,execution.workers=4"\n'
-        "`params:training.split` and `execution.scoring.executor`"
+        "`params:training.split` and `execution.scoring.executor`, `execution.config`"
     )
     assert sorted(set(cited_parameters(text, sections))) == [
         "box.lat_min",
