@@ -13,11 +13,13 @@ import pytest
 import torch
 
 from rainscore.grids import Box
+from rainscore.hooks import MissingInputsError, MissingInputsHooks
 from rainscore.models import INPUT_CHANNELS, NormStats
 from rainscore.models.autoencoder import Autoencoder, AutoencoderConfig, autoencoder_artefact
 from rainscore.models.clustering import ClusterModel, cluster_artefact
 from rainscore.models.evaluation import evaluation_table
 from rainscore.models.labelling import DistanceOOD, LabelConfig, fit_labels
+from rainscore.pipeline_registry import register_pipelines
 from rainscore.pipelines.clustering.nodes import ASSIGNMENT_COLUMNS
 
 TARGET = "fss_t0.5_w9"
@@ -172,3 +174,15 @@ def test_the_page_states_the_run(reported, module_project):
 def test_the_report_builds_in_seconds(reported):
     _, seconds = reported
     assert seconds < 60
+
+
+def test_alone_before_the_other_pipelines_names_them(project):
+    pipeline = register_pipelines()["reporting"]
+    with pytest.raises(MissingInputsError) as raised:
+        MissingInputsHooks().before_pipeline_run(
+            {"pipeline_names": ["reporting"]}, pipeline, project.catalog()
+        )
+    message = str(raised.value)
+    for upstream in ("ingestion", "colocation", "scoring", "training", "clustering"):
+        assert upstream in message
+    assert "Run first: kedro run --pipelines=" in message
