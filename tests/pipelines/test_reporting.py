@@ -129,7 +129,7 @@ def _html(module_project) -> tuple[Path, str]:
         (module_project.root / "data/08_reporting/report/report.html").glob("*/report.html")
     )
     assert len(paths) == 1
-    return paths[0], paths[0].read_text()
+    return paths[0], paths[0].read_text(encoding="utf-8")
 
 
 def test_every_figure_embedded_and_no_external_url(reported, module_project):
