@@ -63,7 +63,8 @@ def test_example_figures_have_three_labelled_panels():
     pairs = fake_pairs(4, box=box, seed=3)
     errors = local_error_maps(pairs, threshold=0.5, window=3)
     table = fake_map_scores(4, box=box, seed=3)
-    figures = example_map_figures(pairs, errors, table, target=TARGET, n_examples=2)
+    examples = choose_examples(table, TARGET, 2)
+    figures = example_map_figures(pairs, errors, table, examples, target=TARGET)
     assert [f.name for f in figures] == ["example_map_best", "example_map_worst"]
     fig = figures[0].figure
     maps = [ax for ax in fig.axes if ax.get_xlabel() == "longitude (°E)"]

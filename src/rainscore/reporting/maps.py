@@ -191,27 +191,27 @@ def example_map_figures(
     pairs: xr.Dataset,
     local_errors: xr.Dataset,
     table: pd.DataFrame,
+    examples: Sequence[tuple[str, pd.Timestamp]],
     *,
     target: str,
-    n_examples: int = 3,
     coastlines: bool = True,
 ) -> list[ReportFigure]:
-    """The report's example maps, chosen by :func:`choose_examples`.
+    """The report's example maps.
 
     Args:
         pairs: ``colocated_pairs`` (``imerg``, ``radar``), lazily loaded or in memory: only
-            the chosen half hours are read.
+            the examples' half hours are read.
         local_errors: ``local_error_maps`` (``local_fraction_error``).
         table: ``map_scores``.
+        examples: ``(label, time)`` of each example (:func:`choose_examples`).
         target: The target score's column.
-        n_examples: Number of example maps.
         coastlines: Draw coastlines and borders.
 
     Returns:
         One figure per example, section ``maps``, named ``example_map_<label>``.
     """
     figures = []
-    for label, time in choose_examples(table, target, n_examples):
+    for label, time in examples:
         scores = table.loc[time]
         pair = pairs[["imerg", "radar"]].sel(time=time).load()
         error = local_errors["local_fraction_error"].sel(time=time).load()

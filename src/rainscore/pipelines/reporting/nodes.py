@@ -55,8 +55,8 @@ def data_report_figures(
         colocated_pairs,
         local_error_maps,
         map_scores,
+        examples,
         target=score,
-        n_examples=config.n_examples,
         coastlines=config.coastlines,
     )
     figures.append(target_distribution_figure(map_scores, score, examples))
