@@ -33,7 +33,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kedro run --pipelines=demo
 	$(BIN)/kedro run
-	$(BIN)/kedro viz build
+	$(BIN)/kedro viz build --include-previews
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -43,7 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 viz: $(STAMP)
-	$(BIN)/kedro viz build
+	$(BIN)/kedro viz build --include-previews
 
 clean-data:
 	find data -type f ! -name .gitkeep -delete
