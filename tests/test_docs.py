@@ -8,6 +8,7 @@ a removed page or a new score fails here instead of misleading a reader.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -137,12 +138,18 @@ def test_cited_parameters_exist_in_conf_base(page: Path) -> None:
     assert not unknown, f"{_name(page)} cites parameters that conf/base does not have: {unknown}"
 
 
-@pytest.mark.parametrize("page", PAGES, ids=_name)
-def test_cited_pipelines_are_registered(page: Path) -> None:
+@functools.cache
+def registered_pipelines() -> frozenset[str]:
+    """The names of the registered pipelines (found once per test session)."""
     configure_project("rainscore")
     from rainscore.pipeline_registry import register_pipelines
 
-    registered = set(register_pipelines())
+    return frozenset(register_pipelines())
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_name)
+def test_cited_pipelines_are_registered(page: Path) -> None:
+    registered = registered_pipelines()
     named = {n for group in _PIPELINES_OPTION.findall(_text(page)) for n in group.split(",")}
     unknown = sorted(named - registered)
     assert not unknown, f"{_name(page)} runs pipelines that do not exist: {unknown}"

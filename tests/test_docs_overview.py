@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from pathlib import Path
 from types import ModuleType
@@ -23,28 +24,34 @@ def _script() -> ModuleType:
 make_overview = _script()
 
 
+@functools.cache
+def drawn() -> dict[str, str]:
+    """The diagrams drawn from the current code (once per test session)."""
+    return make_overview.diagrams()
+
+
 def test_the_page_is_current() -> None:
     page = make_overview.PAGE.read_text()
-    assert make_overview.render(page, make_overview.diagrams()) == page, (
+    assert make_overview.render(page, drawn()) == page, (
         "docs/overview.md is stale: run .venv/bin/python docs/make_overview.py"
     )
 
 
 def test_every_pipeline_is_drawn_in_run_order() -> None:
-    drawn = make_overview.diagrams()["pipelines"]
+    pipelines = drawn()["pipelines"]
     for name in ("ingestion", "colocation", "scoring", "training", "clustering", "inference"):
-        assert f'{name}["' in drawn
-    order = [line.split('"')[1].split(". ")[1] for line in drawn.splitlines() if '["' in line]
+        assert f'{name}["' in pipelines
+    order = [line.split('"')[1].split(". ")[1] for line in pipelines.splitlines() if '["' in line]
     assert order.index("ingestion") < order.index("colocation") < order.index("scoring")
     assert order.index("training") < order.index("representation") < order.index("clustering")
     assert order.index("clustering") < order.index("inference")
 
 
 def test_the_domain_packages_are_drawn() -> None:
-    drawn = make_overview.diagrams()["packages"]
+    packages = drawn()["packages"]
     for name in ("io", "grids", "colocate", "scores", "analysis", "models", "reporting"):
-        assert f"{name}([{name}])" in drawn
-    assert "stores([stores])" in drawn and "validation([validation])" in drawn
+        assert f"{name}([{name}])" in packages
+    assert "stores([stores])" in packages and "validation([validation])" in packages
     assert "pipelines" not in make_overview.domain_packages()
 
 
