@@ -39,3 +39,11 @@ def test_colourbar_in_mm_per_hour():
     bar = rain_colourbar(ax)
     assert bar.ax.get_ylabel() == "rain rate (mm/h)"
     assert [t.get_text() for t in bar.ax.get_yticklabels()][:3] == ["0.1", "0.2", "0.5"]
+
+
+def test_one_colourbar_for_a_grid_of_maps():
+    fig = Figure(layout="constrained")
+    axes = fig.subplots(2, 2)
+    bar = rain_colourbar(axes)
+    assert bar.ax.get_ylabel() == "rain rate (mm/h)"
+    assert len(fig.axes) == 5  # four maps and one bar

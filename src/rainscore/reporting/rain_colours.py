@@ -7,6 +7,8 @@ value) are a neutral grey distinct from both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
@@ -63,13 +65,14 @@ def rain_colour(rate: float) -> tuple[float, float, float, float]:
     return tuple(float(c) for c in cmap(norm(np.ma.masked_invalid([rate])))[0])
 
 
-def rain_colourbar(ax: Axes, *, label: str = "rain rate") -> Colorbar:
+def rain_colourbar(ax: Axes | Sequence[Axes], *, label: str = "rain rate") -> Colorbar:
     """A colour bar of the rain scale beside ``ax``, ticked at the levels, in mm/h.
 
     The bar's extensions show the dry colour (below 0.1 mm/h) and the heaviest colour.
 
     Args:
-        ax: The map's axes (the bar steals room from it).
+        ax: The map's axes, or the axes of a grid of maps sharing one bar (the bar steals
+            room from them).
         label: The quantity, the units are appended.
 
     Returns:
@@ -77,7 +80,9 @@ def rain_colourbar(ax: Axes, *, label: str = "rain rate") -> Colorbar:
     """
     cmap, norm = rain_colour_scale()
     mappable = ScalarMappable(norm=norm, cmap=cmap)
-    bar = ax.figure.colorbar(mappable, ax=ax, extend="both", ticks=list(RAIN_LEVELS), shrink=0.8)
+    axes = [ax] if isinstance(ax, Axes) else list(np.ravel(ax))
+    figure = axes[0].figure
+    bar = figure.colorbar(mappable, ax=axes, extend="both", ticks=list(RAIN_LEVELS), shrink=0.8)
     bar.ax.set_yticklabels([f"{level:g}" for level in RAIN_LEVELS])
     bar.set_label(f"{label} ({RATE_UNITS})")
     return bar
