@@ -168,6 +168,8 @@ def test_the_page_states_the_run(reported, module_project):
     scores = module_project.catalog().load("map_scores")
     assert f"<tr><th>maps scored</th><td>{len(scores)}</td></tr>" in text
     assert f"<tr><th>target score</th><td>{TARGET}</td></tr>" in text
+    recommended = module_project.catalog().load("scoring_analysis")["recommendation"]["score"]
+    assert f"<tr><th>target recommended by the analysis</th><td>{recommended}</td>" in text
     assert "2024-06-10 12:00 to 2024-06-10 17:30 UTC" in text
 
 

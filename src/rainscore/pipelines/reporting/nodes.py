@@ -131,6 +131,7 @@ def build_report(
     model_figures: list[ReportFigure],
     quality: list[ReportTable],
     map_scores: pd.DataFrame,
+    scoring_analysis: dict[str, Any],
     target: dict[str, Any],
     reporting: dict[str, Any],
 ) -> tuple[str, dict[str, Image.Image]]:
@@ -155,6 +156,9 @@ def build_report(
         "maps scored": len(map_scores),
         "wet maps with a defined target": len(wet_maps(map_scores, score)),
         "target score": score,
+        "target recommended by the analysis": scoring_analysis.get("recommendation", {}).get(
+            "score"
+        ),
         "rainscore version": _version(),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
     }

@@ -70,6 +70,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "report_model_figures",
                     "report_quality_tables",
                     "map_scores",
+                    "scoring_analysis",
                     "params:target",
                     "params:reporting",
                 ],
