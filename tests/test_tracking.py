@@ -34,10 +34,14 @@ def module_store(tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def store(module_store: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """The module's store as MLflow's tracking URI, an experiment named after the test."""
+def store(module_store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The module's store as MLflow's tracking URI, and an experiment named after the test
+    whose artifacts go to ``tmp_path`` (MLflow's default, ``./mlruns``, is the working
+    directory: the checkout)."""
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(module_store)
+    artifacts = (tmp_path / "artifacts").as_uri()
+    MlflowClient(module_store).create_experiment(request.node.name, artifact_location=artifacts)
     mlflow.set_experiment(request.node.name)
     yield module_store
     while mlflow.active_run():
@@ -169,6 +173,7 @@ def test_tables_scores_summaries_and_models_are_artifacts(store: str, tmp_path: 
         tracking.log_model_artefact("unet_model", artefact)
     client = MlflowClient(store)
     run_id = run.info.run_id
+    assert run.info.artifact_uri.startswith(tmp_path.as_uri())
     assert client.get_run(run_id).data.metrics == {
         "model_evaluation.unet.spearman": 0.62,
         "model_evaluation.unet.mae": 0.07,

@@ -196,3 +196,36 @@ def test_the_suite_tracks_into_a_temporary_store(mlflow_store: str) -> None:
     """tests/conftest.py: every other session of the suite logs outside the checkout."""
     assert mlflow_store.startswith("sqlite:///")
     assert not Path(mlflow_store.removeprefix("sqlite:///")).is_relative_to(ROOT)
+
+
+def test_a_run_stopped_by_the_parameter_checks_leaves_no_mlflow_run(tmp_path, monkeypatch) -> None:
+    """The checks run before kedro-mlflow opens its run (``tryfirst``)."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from rainscore.param_sections import ParameterError
+
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    bootstrap_project(root)
+    with (
+        KedroSession.create(
+            project_path=root, runtime_params={"training": {"loop": {"epochs": -1}}}
+        ) as session,
+        pytest.raises(ParameterError),
+    ):
+        session.run(pipeline_names=["training"])
+    assert mlflow.active_run() is None
+    assert (
+        MlflowClient(uri).search_runs(
+            [MlflowClient(uri).get_experiment_by_name("rainscore").experiment_id]
+        )
+        == []
+    )
