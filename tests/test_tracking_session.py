@@ -229,3 +229,30 @@ def test_a_run_stopped_by_the_parameter_checks_leaves_no_mlflow_run(tmp_path, mo
         )
         == []
     )
+
+
+def test_the_default_store_is_the_projects_from_a_subfolder(tmp_path, monkeypatch) -> None:
+    """A session started in ``notebooks/`` (as ``%load_ext kedro.ipython`` does) tracks into
+    the project's ``data/mlflow/mlflow.db``, not one under the working directory."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    (root / "notebooks").mkdir()
+    monkeypatch.chdir(root / "notebooks")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    previous = mlflow.get_tracking_uri()
+    bootstrap_project(root)
+    try:
+        with KedroSession.create(project_path=root) as session:
+            uri = session.load_context().mlflow.server.mlflow_tracking_uri
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert uri == f"sqlite:///{root.resolve().as_posix()}/data/mlflow/mlflow.db"
+    assert (root / "data" / "mlflow" / "mlflow.db").is_file()
+    assert not (root / "notebooks" / "data").exists()

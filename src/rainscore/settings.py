@@ -2,8 +2,10 @@
 
 import os
 import warnings
+from pathlib import Path
 
 from kedro.config import OmegaConfigLoader
+from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
 from rainscore.hooks import MissingInputsHooks, ParameterValidationHooks, TrackingHooks
@@ -43,6 +45,15 @@ warnings.filterwarnings(
 # pipelines' tables and artefacts to that run (docs/tracking.md).
 HOOKS = (MissingInputsHooks(), ParameterValidationHooks(), TrackingHooks())
 
+
+def project_path() -> str:
+    """The project's root folder as Kedro finds it from the working directory (``kedro run``
+    from a subfolder, a notebook in ``notebooks/``), in POSIX form: the ``${project_path:}``
+    of ``conf/base/mlflow.yml``, so that the local MLflow store is the project's wherever
+    Kedro starts."""
+    return (find_kedro_project(Path.cwd()) or Path.cwd()).resolve().as_posix()
+
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -53,6 +64,7 @@ CONFIG_LOADER_ARGS = {
     # tracking URI of a shared server) and keeps the others.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
     # ${oc.env:VAR,default} outside credentials: conf/base/mlflow.yml reads the tracking URI
-    # from MLFLOW_TRACKING_URI when it is set (tests point it at a temporary store).
-    "custom_resolvers": {"oc.env": oc.env},
+    # from MLFLOW_TRACKING_URI when it is set (tests point it at a temporary store), else
+    # the store under ${project_path:}.
+    "custom_resolvers": {"oc.env": oc.env, "project_path": project_path},
 }
