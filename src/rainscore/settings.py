@@ -24,19 +24,12 @@ warnings.filterwarnings(
     category=UserWarning,
     module=r"kedro\.config\.omegaconf_config",
 )
-# kedro-mlflow registers its "km.random_name" resolver the same way at every session, and
-# its KedroPipelineModel (unused here) makes MLflow ask for type hints when it is imported.
+# kedro-mlflow registers its "km.random_name" resolver the same way at every session.
 warnings.filterwarnings(
     "ignore",
     message=r"register_new_resolver\(\) is deprecated",
     category=UserWarning,
     module=r"kedro_mlflow\.framework\.hooks\.mlflow_hook",
-)
-warnings.filterwarnings(
-    "ignore",
-    message=r".*Add type hints to the `predict` method",
-    category=UserWarning,
-    module=r"mlflow\.pyfunc\.utils\.data_validation",
 )
 
 # Every parameter section is parsed and validated before any node runs, then the run's
