@@ -256,3 +256,41 @@ def test_the_default_store_is_the_projects_from_a_subfolder(tmp_path, monkeypatc
     assert uri == f"sqlite:///{root.resolve().as_posix()}/data/mlflow/mlflow.db"
     assert (root / "data" / "mlflow" / "mlflow.db").is_file()
     assert not (root / "notebooks" / "data").exists()
+
+
+def test_conf_local_overrides_single_keys_and_the_environment(tmp_path, monkeypatch) -> None:
+    """``conf/local/mlflow.yml`` (a shared server's URI) is merged key by key over
+    ``conf/base/mlflow.yml`` and wins over ``MLFLOW_TRACKING_URI``."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    local = f"sqlite:///{tmp_path / 'local.db'}"
+    (root / "conf" / "local" / "mlflow.yml").write_text(
+        yaml.safe_dump(
+            {
+                "server": {"mlflow_tracking_uri": local},
+                "tracking": {
+                    "experiment": {"create_experiment_kwargs": {"artifact_location": None}}
+                },
+            }
+        )
+    )
+    monkeypatch.chdir(root)
+    previous = mlflow.get_tracking_uri()
+    bootstrap_project(root)
+    try:
+        with KedroSession.create(project_path=root) as session:
+            config = session.load_context().mlflow
+    finally:
+        mlflow.set_tracking_uri(previous)
+    assert config.server.mlflow_tracking_uri == local  # not the suite's MLFLOW_TRACKING_URI
+    assert config.tracking.experiment.create_experiment_kwargs.artifact_location is None
+    assert config.tracking.experiment.name == "rainscore"  # conf/base's other keys kept
+    assert config.tracking.run.nested is False
+    assert config.tracking.params.dict_params.flatten is True
