@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,20 @@ def test_without_an_active_run_every_function_does_nothing() -> None:
         pass
     assert tracking.tracked_objective(lambda t: 0.25, what="m")(study.ask()) == 0.25
     assert mlflow.active_run() is None
+
+
+def test_the_library_runs_untracked_without_importing_mlflow() -> None:
+    """A script (or a node outside a session) that calls the callbacks never loads MLflow."""
+    probe = (
+        "import sys; from rainscore import tracking; "
+        "tracking.log_epoch(1, {'train_loss': 1.0}); "
+        "tracking.log_table('t', __import__('pandas').DataFrame({'a': [1]})); "
+        "print('mlflow' in sys.modules, tracking.is_tracking())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["False", "False"]
 
 
 def test_epochs_are_steps_and_nan_is_left_out(store: str) -> None:
