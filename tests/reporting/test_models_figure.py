@@ -130,7 +130,7 @@ def test_one_panel_per_model_with_its_metrics_and_verdict() -> None:
     titles = [ax.get_title() for ax in panels]
     assert titles[0] == "climatology\nρ – · MAE 0.200 · coverage 50%"
     assert titles[1].startswith("gradient_boosting (best baseline)\nρ 0.90")
-    assert titles[2].endswith("loses to gradient_boosting (ρ 0.70 vs 0.90)")
+    assert titles[2].endswith("loses to gradient_boosting\n(ρ 0.70 vs 0.90)")
     assert panels[2].title.get_color() == "#b71c1c"  # a loser says so in red
     assert panels[3].title.get_color() == "#1b5e20"
     assert titles[4] == "clustering:dec\nno evaluation row"

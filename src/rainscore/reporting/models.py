@@ -225,7 +225,9 @@ def _panel_title(model: str, row: pd.Series | None, best_baseline: str | None) -
     if not verdict:
         return title, "black"
     colour = next((c for word, c in _VERDICT_COLOURS.items() if verdict.startswith(word)), "black")
-    return f"{title}\n{verdict}", colour
+    # "loses to <baseline> (ρ a vs b)" is wider than a panel: the comparison on its own line.
+    wrapped = verdict.replace(" (", "\n(", 1)
+    return f"{title}\n{wrapped}", colour
 
 
 def _limits(tests: pd.DataFrame) -> tuple[float, float]:
