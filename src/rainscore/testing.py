@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from html.parser import HTMLParser
 
 import h5py
 import numpy as np
@@ -41,6 +42,7 @@ from rainscore.synthetic.map_pairs import rain_map_pairs
 
 __all__ = [
     "DEFAULT_START",
+    "ReportPage",
     "fake_imerg_cube",
     "fake_map_scores",
     "fake_pairs",
@@ -357,3 +359,44 @@ def corrupt_hdf5_chunks(path: str | os.PathLike, data_path: str = "dataset1/data
         for offset, size in spans:
             f.seek(offset + size // 4)
             f.write(b"\xff" * (size // 2))
+
+
+class ReportPage(HTMLParser):
+    """An HTML page parsed for the report's tests: its figures, images, ids, links, every
+    URL-like attribute and its text.
+
+    Attributes:
+        figures: The ``id`` of every ``<figure>``, in order.
+        images: The ``src`` of every ``<img>``.
+        ids: Every ``id`` attribute.
+        links: The ``href`` of every ``<a>``.
+        urls: Every ``src`` and ``href`` value (what a browser would fetch or follow).
+        text: The text between the tags, one string per run.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.figures: list[str] = []
+        self.images: list[str] = []
+        self.ids: list[str] = []
+        self.links: list[str] = []
+        self.urls: list[str] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        """Record the tag's ids, figure, image, link and URLs."""
+        values = dict(attrs)
+        if "id" in values:
+            self.ids.append(str(values["id"]))
+        if tag == "figure":
+            self.figures.append(str(values.get("id")))
+        if tag == "img":
+            self.images.append(str(values.get("src")))
+        if tag == "a":
+            self.links.append(str(values.get("href")))
+        self.urls += [str(v) for k, v in values.items() if k in ("src", "href") and v]
+
+    def handle_data(self, data: str) -> None:
+        """Record the text."""
+        self.text.append(data)

@@ -4,7 +4,6 @@ and scoring run; the model outputs come from the factories (an untrained tiny au
 from __future__ import annotations
 
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -21,31 +20,10 @@ from rainscore.models.evaluation import evaluation_table
 from rainscore.models.labelling import DistanceOOD, LabelConfig, fit_labels
 from rainscore.pipeline_registry import register_pipelines
 from rainscore.pipelines.clustering.nodes import ASSIGNMENT_COLUMNS
+from rainscore.testing import ReportPage
 
 TARGET = "fss_t0.5_w9"
 METHODS = {"kmeans": None, "dec": None, "desom": (1, 3)}
-
-
-class Page(HTMLParser):
-    """The figures, images, anchors, links and every URL-like attribute of a page."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.figures: list[str] = []
-        self.images: list[str] = []
-        self.ids: list[str] = []
-        self.urls: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.append(attrs["id"])
-        if tag == "figure":
-            self.figures.append(attrs["id"])
-        if tag == "img":
-            self.images.append(attrs["src"])
-        self.urls += [v for k, v in attrs.items() if k in ("src", "href") and v]
 
 
 def _model_outputs(catalog, scores: pd.DataFrame, box: Box) -> None:
@@ -134,7 +112,7 @@ def _html(module_project) -> tuple[Path, str]:
 
 def test_every_figure_embedded_and_no_external_url(reported, module_project):
     _, text = _html(module_project)
-    page = Page(text)
+    page = ReportPage(text)
     pngs = sorted(
         p.stem for p in (module_project.root / "data/08_reporting/report/figures").glob("*.png")
     )

@@ -1,7 +1,5 @@
 """The HTML report: every figure embedded as a data URI, text escaped, no external URL."""
 
-from html.parser import HTMLParser
-
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -9,33 +7,7 @@ from matplotlib.figure import Figure
 from rainscore.reporting import ReportFigure
 from rainscore.reporting.html import render_report
 from rainscore.reporting.table import ReportTable
-
-
-class Parsed(HTMLParser):
-    """Collects the ids, images, links and text of a page."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.ids: list[str] = []
-        self.images: list[str] = []
-        self.links: list[str] = []
-        self.figures: list[str] = []
-        self.text: list[str] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.append(attrs["id"])
-        if tag == "figure":
-            self.figures.append(attrs["id"])
-        if tag == "img":
-            self.images.append(attrs["src"])
-        if tag == "a":
-            self.links.append(attrs["href"])
-
-    def handle_data(self, data):
-        self.text.append(data)
+from rainscore.testing import ReportPage
 
 
 def _figure(name: str, section: str, title: str = "t") -> ReportFigure:
@@ -60,7 +32,7 @@ def _report() -> str:
 
 
 def test_every_figure_embedded_once_in_section_order():
-    page = Parsed(_report())
+    page = ReportPage(_report())
     assert page.figures == ["map_a", "scores_a", "ctx"]
     assert len(page.images) == 3
     assert all(src.startswith("data:image/png;base64,iVBOR") for src in page.images)
@@ -74,7 +46,7 @@ def test_no_external_url_and_text_escaped():
     assert "http://" not in text and "https://" not in text
     assert "<b>best</b>" not in text and "&lt;b&gt;best&lt;/b&gt; &amp; co" in text
     assert "<script>" not in text and "&lt;x&gt;.h5" in text
-    page = Parsed(text)
+    page = ReportPage(text)
     assert "<b>best</b> & co" in page.text
     assert "144" in page.text and "2024-06-10 to 2024-06-12" in page.text
 
@@ -85,5 +57,5 @@ def test_duplicate_names_refused():
 
 
 def test_empty_sections_left_out():
-    page = Parsed(render_report([_figure("m", "maps")]))
+    page = ReportPage(render_report([_figure("m", "maps")]))
     assert "section_maps" in page.ids and "section_quality" not in page.ids
