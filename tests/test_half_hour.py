@@ -16,7 +16,7 @@ PACKAGE_ROOT = Path(rainscore.__file__).parent
 
 def test_the_length_is_thirty_minutes() -> None:
     assert HALF_HOUR_MINUTES == 30
-    assert HALF_HOUR == np.timedelta64(30, "m")
+    assert np.timedelta64(30, "m") == HALF_HOUR
     start = floor_half_hour(np.array(["2024-05-01T10:59:59"], dtype="datetime64[ns]"))
     assert start[0] == np.datetime64("2024-05-01T10:30")
 
