@@ -154,6 +154,15 @@ def _catalog() -> dict[str, dict[str, Any]]:
     return {k: v for k, v in yaml.safe_load(CATALOG.read_text()).items() if not k.startswith("_")}
 
 
+def test_every_catalog_entry_has_a_known_layer() -> None:
+    """Also the entries no registered pipeline uses, which the build does not draw."""
+    layers = {
+        name: ((entry.get("metadata") or {}).get("kedro-viz") or {}).get("layer")
+        for name, entry in _catalog().items()
+    }
+    assert {name: layer for name, layer in layers.items() if layer not in LAYERS} == {}
+
+
 def test_every_versioned_dataset_shows_the_path_of_its_version(viz) -> None:
     datasets = _by_name(_graph(viz), "data")
     versioned = sorted(name for name, entry in _catalog().items() if entry.get("versioned"))
