@@ -463,16 +463,25 @@ def evaluate_baselines(
     actual = test[target].to_numpy(dtype=np.float64, na_value=np.nan)
     rows = []
     for name, baseline in baselines.items():
-        if baseline.conformal is None:
-            raise ValueError(f"baseline {name}: no conformal calibration")
-        predicted = baseline.conformal.clip(baseline.predict(test))
-        lower, upper = baseline.conformal.interval(predicted)
+        predicted, lower, upper = _calibrated_estimates(name, baseline, test)
         metrics = regression_metrics(predicted, actual, lower, upper)
         n = metrics.pop("n")
         rows.append(
             {"model": name, "kind": "baseline", **metrics, "n_test": n, "pixel_skill": np.nan}
         )
     return rows
+
+
+def _calibrated_estimates(
+    name: str, baseline: Baseline, rows: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A calibrated baseline's estimates of ``rows``, clipped to the score's range, and
+    their conformal interval ``(predicted, lower, upper)``."""
+    if baseline.conformal is None:
+        raise ValueError(f"baseline {name}: no conformal calibration")
+    predicted = baseline.conformal.clip(baseline.predict(rows))
+    lower, upper = baseline.conformal.interval(predicted)
+    return predicted, lower, upper
 
 
 def predict_baselines(
@@ -504,10 +513,7 @@ def predict_baselines(
     actual = labelled[target].to_numpy(dtype=np.float64, na_value=np.nan)
     frames = []
     for name, baseline in baselines.items():
-        if baseline.conformal is None:
-            raise ValueError(f"baseline {name}: no conformal calibration")
-        predicted = baseline.conformal.clip(baseline.predict(labelled))
-        lower, upper = baseline.conformal.interval(predicted)
+        predicted, lower, upper = _calibrated_estimates(name, baseline, labelled)
         frames.append(
             pd.DataFrame(
                 {
