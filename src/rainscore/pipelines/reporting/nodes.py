@@ -25,7 +25,6 @@ from rainscore.reporting.maps import (
 )
 from rainscore.reporting.models import model_report_figures
 from rainscore.reporting.scores import score_figures
-from rainscore.reporting.summaries import quality_tables
 from rainscore.reporting.table import ReportTable
 from rainscore.scores.target import TargetConfig
 
@@ -104,18 +103,6 @@ def model_figures(
         map_scores,
         imerg_cube,
         target=TargetConfig.from_dict(target).score,
-    )
-
-
-def quality_summaries(
-    colocation_validation: dict[str, Any],
-    map_scores_validation: dict[str, Any],
-    ingestion_report: dict[str, Any],
-    bad_inputs: pd.DataFrame,
-) -> list[ReportTable]:
-    """The validation, ingestion and bad-input tables of the ``quality`` section."""
-    return quality_tables(
-        colocation_validation, map_scores_validation, ingestion_report, bad_inputs
     )
 
 

@@ -6,8 +6,8 @@ from rainscore.pipelines.reporting.nodes import (
     build_report,
     data_report_figures,
     model_figures,
-    quality_summaries,
 )
+from rainscore.reporting.summaries import quality_tables
 
 #: model_report_figures' inputs, in its positional order (notes: REPORT_API.md).
 MODEL_INPUTS = [
@@ -53,7 +53,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="model_report_figures",
             ),
             Node(
-                func=quality_summaries,
+                func=quality_tables,
                 inputs=[
                     "colocation_validation",
                     "map_scores_validation",
