@@ -109,6 +109,17 @@ def tracked(tmp_path_factory, tiny_box) -> Iterator[tuple[MlflowClient, Run, Dat
         yield client, runs[0], catalog
 
 
+def _project_copy(root: Path) -> Path:
+    """The project's ``pyproject.toml`` and ``conf/`` (an empty ``conf/local``) in ``root``;
+    the package comes from the installed (editable) project."""
+    root.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    return root
+
+
 def _children(client: MlflowClient, run: Run) -> list[Run]:
     return client.search_runs(
         [run.info.experiment_id],
@@ -207,12 +218,7 @@ def test_a_run_stopped_by_the_parameter_checks_leaves_no_mlflow_run(tmp_path, mo
 
     from rainscore.param_sections import ParameterError
 
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
+    root = _project_copy(tmp_path / "project")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.chdir(root)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -239,12 +245,7 @@ def test_the_default_store_is_the_projects_from_a_subfolder(tmp_path, monkeypatc
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
+    root = _project_copy(tmp_path / "project")
     (root / "notebooks").mkdir()
     monkeypatch.chdir(root / "notebooks")
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
@@ -266,12 +267,7 @@ def test_conf_local_overrides_single_keys_and_the_environment(tmp_path, monkeypa
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
+    root = _project_copy(tmp_path / "project")
     local = f"sqlite:///{tmp_path / 'local.db'}"
     (root / "conf" / "local" / "mlflow.yml").write_text(
         yaml.safe_dump(
